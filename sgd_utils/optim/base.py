@@ -1,0 +1,149 @@
+r"""The facade base class shared by every optimizer, and the checks on its inputs.
+
+An optimizer here is a pair of pure functions, ``init(param) -> state`` and
+``update(param, grad, state, **hyperparams) -> (new_param, new_state)``, one pair
+per module of this package. :class:`Optimizer` wraps such a pair in the shape of
+``torch.optim``: it holds a list of parameter arrays, updates them in place on
+each :meth:`Optimizer.step`, and keeps one state per parameter in
+:attr:`Optimizer.state`.
+"""
+
+from numbers import Real
+
+import numpy as np
+
+
+def check_non_negative(name, value):
+    """Return ``value`` as a Python float after checking that it is a number >= 0.
+
+    A Python float (not ``np.float64``) keeps float32 arithmetic in float32:
+    NumPy treats a Python scalar as "weak" and casts it to the array's dtype.
+
+    Examples
+    --------
+    >>> check_non_negative("lr", 0.1)
+    0.1
+    >>> check_non_negative("lr", -0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid lr: -0.1 (must be >= 0)
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+    if not value >= 0:  # written this way so that NaN is rejected too
+        raise ValueError(f"Invalid {name}: {value} (must be >= 0)")
+    return float(value)
+
+
+def check_betas(betas):
+    """Return ``betas`` as a pair of Python floats, each in [0, 1), as PyTorch requires."""
+    if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+        raise TypeError(f"betas must be a pair of floats, got {betas!r}")
+    checked = []
+    for index, beta in enumerate(betas):
+        beta = check_non_negative(f"betas[{index}]", beta)
+        if not beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {index}: {beta} (betas must lie in [0, 1))")
+        checked.append(beta)
+    return tuple(checked)
+
+
+def check_params(params):
+    """Return ``params`` as a list after checking it holds writable float arrays.
+
+    A single array is refused rather than iterated over (its rows would become
+    the "parameters"), as ``torch.optim`` refuses a single tensor.
+    """
+    if isinstance(params, np.ndarray) or not isinstance(params, (list, tuple)):
+        raise TypeError(
+            f"params must be a list of NumPy arrays, got {type(params).__name__}; "
+            "wrap a single array as [x]"
+        )
+    if len(params) == 0:
+        raise ValueError("params is an empty list: the optimizer has nothing to update")
+    for index, param in enumerate(params):
+        if not isinstance(param, np.ndarray):
+            raise TypeError(f"params[{index}] must be a NumPy array, got {type(param).__name__}")
+        if not np.issubdtype(param.dtype, np.floating):
+            raise TypeError(
+                f"params[{index}] has dtype {param.dtype}: it must be a float array "
+                "(an integer array cannot be updated in place by a fractional step)"
+            )
+        if not param.flags.writeable:
+            raise ValueError(f"params[{index}] is read-only: the optimizer updates it in place")
+    return list(params)
+
+
+def check_grads(params, grads):
+    """Return ``grads`` as a list after checking it matches ``params`` one to one.
+
+    Each gradient must have the shape and dtype of its parameter: a float64
+    gradient for a float32 parameter would silently make the update float64.
+    """
+    if isinstance(grads, np.ndarray) or not isinstance(grads, (list, tuple)):
+        raise TypeError(f"grads must be a list of NumPy arrays, got {type(grads).__name__}")
+    if len(grads) != len(params):
+        raise ValueError(f"grads has {len(grads)} arrays but params has {len(params)}")
+    for index, (param, grad) in enumerate(zip(params, grads)):
+        if not isinstance(grad, np.ndarray):
+            raise TypeError(f"grads[{index}] must be a NumPy array, got {type(grad).__name__}")
+        if grad.shape != param.shape:
+            raise ValueError(f"grads[{index}] has shape {grad.shape} but params[{index}] has shape {param.shape}")
+        if grad.dtype != param.dtype:
+            raise TypeError(
+                f"grads[{index}] has dtype {grad.dtype} but params[{index}] has dtype {param.dtype}; "
+                f"cast it with .astype(np.{param.dtype})"
+            )
+    return list(grads)
+
+
+class Optimizer:
+    """Base of the ``torch.optim``-shaped facades over the pure update rules.
+
+    A subclass sets :attr:`init_rule` and :attr:`update_rule` (the module's pure
+    functions) and stores its hyperparameters in :attr:`hyperparams` (a dict of
+    the update rule's keyword arguments other than ``lr``).
+
+    Attributes
+    ----------
+    params : list of ndarray
+        The arrays being optimized; :meth:`step` overwrites them in place.
+    state : list of NamedTuple
+        One state per parameter, fields named like PyTorch's state keys. Each
+        step replaces the tuples with new ones holding new arrays, so a list of
+        past ``opt.state`` values is a valid history (for plots).
+    lr : float
+        The learning rate, read and set between steps (schedules set it).
+    """
+
+    init_rule = None
+    update_rule = None
+
+    def __init__(self, params, lr, **hyperparams):
+        self.params = check_params(params)
+        self.lr = lr
+        self.hyperparams = hyperparams
+        self.state = [self.init_rule(param) for param in self.params]
+
+    @property
+    def lr(self):
+        """The learning rate used by the next :meth:`step`."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        self._lr = check_non_negative("lr", value)
+
+    def step(self, grads):
+        """Update every parameter in place from its gradient, and advance the state."""
+        grads = check_grads(self.params, grads)
+        update_rule = self.update_rule
+        for index, (param, grad) in enumerate(zip(self.params, grads)):
+            new_param, self.state[index] = update_rule(
+                param, grad, self.state[index], lr=self._lr, **self.hyperparams
+            )
+            np.copyto(param, new_param)
+
+    def __repr__(self):
+        arguments = ", ".join(f"{key}={value!r}" for key, value in {"lr": self.lr, **self.hyperparams}.items())
+        return f"{type(self).__name__}({arguments})"

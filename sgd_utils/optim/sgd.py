@@ -1,0 +1,231 @@
+r"""Gradient descent and stochastic gradient descent with momentum, as in ``torch.optim.SGD``."""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .base import Optimizer, check_grads, check_non_negative
+
+
+class GDState(NamedTuple):
+    """Plain gradient descent keeps no state; the empty tuple keeps the rules uniform."""
+
+
+def gd_init(param):
+    """Return the (empty) state of gradient descent for ``param``."""
+    return GDState()
+
+
+def gd_update(param, grad, state, *, lr):
+    r"""One step of gradient descent.
+
+    .. math::
+
+        \theta \leftarrow \theta - \gamma g
+
+    where :math:`\theta` is ``param``, :math:`g` is ``grad`` and :math:`\gamma` is ``lr``.
+
+    Parameters
+    ----------
+    param, grad : ndarray
+        The parameter and the gradient of the loss at ``param``, same shape and dtype.
+    state : GDState
+        Unused (gradient descent has no memory); returned unchanged.
+    lr : float
+        The learning rate :math:`\gamma`.
+
+    Returns
+    -------
+    new_param : ndarray
+        A new array; ``param`` is not modified.
+    state : GDState
+
+    Examples
+    --------
+    >>> x = np.array([1.0, -2.0], dtype=np.float32)
+    >>> new_x, _ = gd_update(x, 2 * x, gd_init(x), lr=0.25)  # gradient of ||x||^2
+    >>> new_x, new_x.dtype
+    (array([ 0.5, -1. ], dtype=float32), dtype('float32'))
+    """
+    return param - float(lr) * grad, state
+
+
+class SGDState(NamedTuple):
+    """State of SGD: the velocity ``momentum_buffer`` (``None`` until the first step, or without momentum)."""
+
+    momentum_buffer: np.ndarray | None
+
+
+def sgd_init(param):
+    """Return the initial state of SGD for ``param``: no momentum buffer yet, as in PyTorch."""
+    return SGDState(momentum_buffer=None)
+
+
+def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    r"""One step of SGD with momentum, dampening, Nesterov momentum and weight decay (PyTorch's rule).
+
+    .. math::
+
+        g &\leftarrow g + \lambda \theta \\
+        b &\leftarrow \begin{cases} g & \text{at the first step} \\
+                                    \mu b + (1 - \tau) g & \text{afterwards} \end{cases} \\
+        g &\leftarrow \begin{cases} g + \mu b & \text{(Nesterov)} \\ b & \text{otherwise} \end{cases} \\
+        \theta &\leftarrow \theta - \gamma g
+
+    where :math:`\theta` is ``param``, :math:`g` is ``grad``, :math:`b` is the velocity
+    ``state.momentum_buffer``, :math:`\gamma` is ``lr``, :math:`\mu` is ``momentum``,
+    :math:`\tau` is ``dampening`` and :math:`\lambda` is ``weight_decay``. With
+    ``momentum=0`` the buffer is never created and the rule is gradient descent
+    on the loss plus :math:`\tfrac{\lambda}{2}\lVert\theta\rVert^2`.
+
+    Parameters
+    ----------
+    param, grad : ndarray
+        The parameter and the gradient of the loss at ``param``, same shape and dtype.
+    state : SGDState
+        From :func:`sgd_init` or the previous call.
+    lr, momentum, dampening, weight_decay : float
+        :math:`\gamma, \mu, \tau, \lambda` above, all >= 0 (checked by :class:`SGD`).
+    nesterov : bool
+        Use Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
+
+    Returns
+    -------
+    new_param : ndarray
+    new_state : SGDState
+        New arrays: neither ``param`` nor ``state`` is modified.
+
+    Notes
+    -----
+    As in PyTorch, the buffer starts at the first gradient (not at zero) and the
+    learning rate multiplies the buffer rather than sitting inside it. Sutskever
+    et al. (2013) and Keras write the velocity as :math:`v \leftarrow \mu v - \gamma g`,
+    :math:`\theta \leftarrow \theta + v`. With a constant learning rate the two
+    give the same iterates (:math:`v = -\gamma b`, apart from the first step,
+    where PyTorch's buffer is :math:`g` rather than :math:`(1-\tau)g`); when the learning
+    rate changes they differ, because PyTorch applies the new rate to the whole
+    accumulated velocity. Weight decay here is an L2 penalty added to the gradient,
+    so it is also accumulated in the momentum (compare :func:`adamw_update`).
+
+    Examples
+    --------
+    >>> x = np.array([1.0, -2.0], dtype=np.float32)
+    >>> state = sgd_init(x)
+    >>> x1, state = sgd_update(x, 2 * x, state, lr=0.1, momentum=0.9)
+    >>> x2, state = sgd_update(x1, 2 * x1, state, lr=0.1, momentum=0.9)
+    >>> x1, state.momentum_buffer
+    (array([ 0.8, -1.6], dtype=float32), array([ 3.4, -6.8], dtype=float32))
+    """
+    lr, momentum, dampening, weight_decay = float(lr), float(momentum), float(dampening), float(weight_decay)
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    buffer = state.momentum_buffer
+    if momentum != 0:
+        if buffer is None:
+            buffer = grad.copy()  # a copy: the state must not alias the caller's gradient
+        else:
+            buffer = momentum * buffer + (1 - dampening) * grad
+        grad = grad + momentum * buffer if nesterov else buffer
+    return param - lr * grad, SGDState(momentum_buffer=buffer)
+
+
+class GD(Optimizer):
+    r"""Plain gradient descent, :math:`\theta \leftarrow \theta - \gamma g`, updating ``params`` in place.
+
+    The facade of :func:`gd_update`; the same as ``SGD(params, lr)``.
+
+    Examples
+    --------
+    >>> x = np.array([1.0, -2.0], dtype=np.float32)
+    >>> opt = GD([x], lr=0.25)
+    >>> opt.step([2 * x])  # the gradient of ||x||^2
+    >>> x
+    array([ 0.5, -1. ], dtype=float32)
+    """
+
+    init_rule = staticmethod(gd_init)
+    update_rule = staticmethod(gd_update)
+
+    def __init__(self, params, lr=1e-3):
+        super().__init__(params, lr)
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent with momentum, as ``torch.optim.SGD``, updating ``params`` in place.
+
+    The facade of :func:`sgd_update` (see there for the maths and how it relates
+    to Sutskever's momentum); arguments, defaults and checks are PyTorch's.
+
+    Parameters
+    ----------
+    params : list of ndarray
+        Float arrays updated in place by :meth:`step`.
+    lr, momentum, dampening, weight_decay : float
+        The learning rate :math:`\gamma`, momentum :math:`\mu`, dampening :math:`\tau`
+        and L2 weight decay :math:`\lambda`.
+    nesterov : bool
+        Nesterov momentum; requires ``momentum > 0`` and ``dampening == 0``.
+
+    Notes
+    -----
+    :meth:`step` computes exactly what :func:`sgd_update` computes (a test checks
+    the bits), but writes through preallocated arrays: at a 784x128 weight a
+    step is an in-memory pass per operation, and temporaries would double it.
+    The velocity array is still new at each step, so earlier ``opt.state``
+    values stay valid for plotting.
+
+    Examples
+    --------
+    >>> x = np.array([1.0, -2.0], dtype=np.float32)
+    >>> opt = SGD([x], lr=0.1, momentum=0.9)
+    >>> for _ in range(2):
+    ...     opt.step([2 * x])
+    >>> x, opt.state[0].momentum_buffer
+    (array([ 0.46, -0.92], dtype=float32), array([ 3.4, -6.8], dtype=float32))
+    """
+
+    init_rule = staticmethod(sgd_init)
+    update_rule = staticmethod(sgd_update)
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+        momentum = check_non_negative("momentum", momentum)
+        dampening = float(dampening)  # PyTorch does not restrict dampening
+        weight_decay = check_non_negative("weight_decay", weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(
+                "Nesterov momentum requires a momentum and zero dampening, "
+                f"got nesterov={nesterov}, momentum={momentum}, dampening={dampening}"
+            )
+        super().__init__(
+            params, lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=bool(nesterov)
+        )
+        self._scratch = [np.empty_like(param) for param in self.params]
+
+    def step(self, grads):
+        """Update every parameter in place; bit for bit the result of :func:`sgd_update`."""
+        grads = check_grads(self.params, grads)
+        for index, (param, grad) in enumerate(zip(self.params, grads)):
+            self.state[index] = _sgd_step_inplace(
+                param, grad, self.state[index], self._scratch[index], lr=self._lr, **self.hyperparams
+            )
+
+
+def _sgd_step_inplace(param, grad, state, scratch, *, lr, momentum, dampening, weight_decay, nesterov):
+    """:func:`sgd_update` writing ``param`` in place, with the same operations in the same order."""
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    buffer = state.momentum_buffer
+    if momentum != 0:
+        if buffer is None:
+            buffer = grad.copy()
+        else:
+            buffer = np.multiply(buffer, momentum)  # a new array: the old state stays intact
+            if dampening == 0:
+                buffer += grad  # (1 - 0) * grad is grad exactly, so skipping the product changes no bit
+            else:
+                buffer += (1 - dampening) * grad
+        grad = grad + momentum * buffer if nesterov else buffer
+    # param - lr * grad, without a temporary: x - y and x + (-y) round identically
+    np.multiply(grad, -lr, out=scratch)
+    param += scratch
+    return SGDState(momentum_buffer=buffer)
