@@ -230,8 +230,9 @@ def tile_digits(images: np.ndarray, num_cols: int = 10, pad: int = 1) -> np.ndar
     (57, 57)
     """
     images = np.asarray(images)
-    if images.ndim not in (2, 3) or images[0].size != IMAGE_SIZE:
-        raise ValueError(f"images must have shape (n, 784) or (n, 28, 28), got {images.shape}")
+    if images.ndim not in (2, 3) or len(images) == 0 or images[0].size != IMAGE_SIZE:
+        raise ValueError(f"images must have shape (n, 784) or (n, 28, 28) with n >= 1, "
+                         f"got {images.shape}")
     if num_cols < 1 or pad < 0:
         raise ValueError(f"need num_cols >= 1 and pad >= 0, got num_cols={num_cols}, pad={pad}")
     num_rows, cell = -(-len(images) // num_cols), 28 + pad
@@ -292,5 +293,5 @@ def _fetch(name, known_hash, directory, mirrors, progressbar, timeout) -> Path:
     if all(isinstance(error, network_errors) for _, error in failures):
         raise DownloadError(f"No network: could not reach any mirror for {name}. "
                             f"Mirrors tried:{tried}{offline}")
-    raise DownloadError(f"Could not download {name} with the expected checksum "
-                        f"{known_hash} from any mirror. Mirrors tried:{tried}{offline}")
+    raise DownloadError(f"Could not download {name} (expected checksum {known_hash}) "
+                        f"from any mirror. Mirrors tried:{tried}{offline}")
