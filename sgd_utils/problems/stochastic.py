@@ -1,0 +1,199 @@
+r"""Finite-sum problems whose mini-batch gradients are genuinely noisy.
+
+Both objectives are means over seeded synthetic samples,
+:math:`f(w) = \frac1n \sum_{i=1}^n \ell_i(w)`, and ``loss(w, idx)``,
+``grad(w, idx)`` are the means over the samples ``idx`` (all when ``None``):
+a mini-batch gradient is exactly the mean of the per-sample gradients
+(``per_sample_grads``), an unbiased estimate of the full gradient. The
+full-batch optimum is computed exactly at construction.
+"""
+
+import numpy as np
+
+from .base import as_point
+
+
+def _make_rng(seed, rng):
+    if seed is not None and rng is not None:
+        raise ValueError(f"pass seed or rng, not both: got seed={seed!r} and rng={rng!r}")
+    return rng if rng is not None else np.random.default_rng(0 if seed is None else seed)
+
+
+def _check_sizes(num_samples, dim, noise):
+    for name, value in (("num_samples", num_samples), ("dim", dim)):
+        if not (isinstance(value, (int, np.integer)) and value >= 1):
+            raise ValueError(f"{name} must be a positive integer, got {name}={value!r}")
+    if not noise >= 0:
+        raise ValueError(f"noise must be >= 0, got noise={noise!r}")
+
+
+class FiniteSum:
+    """Shared machinery: data cast once per dtype, sample selection, grids."""
+
+    name: str
+    X: np.ndarray  # (n, d) features
+    y: np.ndarray  # (n,) targets
+
+    def __init__(self, X, y):
+        self.X, self.y = X, y
+        self.num_samples, self.dim = X.shape
+        self._by_dtype = {np.dtype(np.float64): (X, y)}
+
+    def _batch(self, x, idx):
+        """The point checked, and the samples ``idx`` in the dtype of the point."""
+        x = as_point(x, self.dim)
+        if x.dtype not in self._by_dtype:
+            self._by_dtype[x.dtype] = (self.X.astype(x.dtype), self.y.astype(x.dtype))
+        X, y = self._by_dtype[x.dtype]
+        return (x, X, y) if idx is None else (x, X[idx], y[idx])
+
+    def loss(self, x, idx=None):
+        """The mean loss over the samples ``idx`` (all when ``None``), a Python float."""
+        x, X, y = self._batch(x, idx)
+        return float(self._sample_losses(x, X @ x, y).mean() + self._penalty(x))
+
+    def grad(self, x, idx=None):
+        """The mean gradient over the samples ``idx``, in the dtype of ``x``."""
+        x, X, y = self._batch(x, idx)
+        return X.T @ self._dloss_dz(X @ x, y) / len(y) + self._penalty_grad(x)
+
+    def per_sample_grads(self, x, idx=None):
+        """The gradient of each sample's loss, shape ``(len(idx), dim)``; their mean is ``grad``."""
+        x, X, y = self._batch(x, idx)
+        return X * self._dloss_dz(X @ x, y)[:, None] + self._penalty_grad(x)
+
+    @property
+    def minimizers(self):
+        return self.minimizer[None, :]
+
+    @property
+    def bounds(self):
+        """A plot extent around the optimum, for 2-D problems only."""
+        if self.dim != 2:
+            return None
+        (a, b) = self.minimizer
+        return (a - 2, a + 2, b - 2, b + 2)
+
+    def loss_grid(self, xs, ys):
+        """The full-batch loss at every point of a 2-D grid (``xs``, ``ys`` from ``np.meshgrid``)."""
+        if self.dim != 2:
+            raise ValueError(f"loss_grid needs a 2-D problem, got dim={self.dim}")
+        points = np.stack([np.ravel(xs), np.ravel(ys)], axis=-1)
+        losses = [  # in chunks of points: a (chunk, n) matrix of margins stays small
+            self._sample_losses(chunk, chunk @ self.X.T, self.y).mean(axis=1) + self._penalty(chunk)
+            for chunk in np.array_split(points, max(1, len(points) // 256))
+        ]
+        return np.concatenate(losses).reshape(np.shape(xs))
+
+    def _penalty(self, x):
+        return 0.0
+
+    def _penalty_grad(self, x):
+        return 0.0
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.name!r}: {self.num_samples} samples, dim {self.dim}>"
+
+
+class LeastSquares(FiniteSum):
+    r"""Linear least squares on Gaussian data, :math:`\ell_i(w) = \tfrac12 (x_i^\top w - y_i)^2`.
+
+    The data are drawn from ``seed`` (or the generator ``rng``): features
+    :math:`x_i \sim \mathcal N(0, I_d)`, true parameters
+    :math:`w_\star \sim \mathcal N(0, I_d)` (``true_params``) and targets
+    :math:`y_i = x_i^\top w_\star + \sigma \varepsilon_i`, where :math:`n, d,
+    \sigma` are ``num_samples``, ``dim``, ``noise``. ``minimizer`` solves the
+    normal equations (by ``np.linalg.lstsq``); ``hessian`` :math:`= X^\top X / n`
+    with extreme eigenvalues ``mu`` and ``L``.
+
+    >>> problem = LeastSquares(num_samples=100, dim=3, noise=0.1, seed=0)
+    >>> bool(np.abs(problem.grad(problem.minimizer)).max() < 1e-12)
+    True
+    """
+
+    def __init__(self, num_samples=1000, dim=10, noise=0.1, *, seed=None, rng=None):
+        _check_sizes(num_samples, dim, noise)
+        rng = _make_rng(seed, rng)
+        X = rng.standard_normal((num_samples, dim))
+        self.true_params = rng.standard_normal(dim)
+        super().__init__(X, X @ self.true_params + noise * rng.standard_normal(num_samples))
+        self.name = f"least squares, n={num_samples}, d={dim}"
+        self.minimizer = np.linalg.lstsq(X, self.y, rcond=None)[0]
+        self.min_loss = self.loss(self.minimizer)
+        self.hessian = X.T @ X / num_samples
+        self.eigenvalues = np.linalg.eigvalsh(self.hessian)
+        self.mu, self.L = float(self.eigenvalues[0]), float(self.eigenvalues[-1])
+
+    def _sample_losses(self, x, z, y):
+        return 0.5 * (z - y) ** 2
+
+    def _dloss_dz(self, z, y):
+        return z - y
+
+
+def _sigmoid(z):
+    return 0.5 + 0.5 * np.tanh(0.5 * z)  # never overflows, unlike 1 / (1 + exp(-z))
+
+
+class LogisticRegression(FiniteSum):
+    r"""L2-regularised logistic regression on synthetic labels.
+
+    .. math::
+        \ell_i(w) = \log\left(1 + e^{x_i^\top w}\right) - y_i \, x_i^\top w
+                    + \tfrac{\lambda}{2} \lVert w \rVert^2
+
+    where :math:`\lambda` is ``l2`` and :math:`y_i \in \{0, 1\}`. The
+    regulariser sits in every sample's loss, so a mini-batch mean carries it
+    once, as with ``weight_decay`` in an optimizer; it makes the loss
+    :math:`\lambda`-strongly convex, so the optimum exists even for
+    separable data. There is no intercept (append a column of ones to ``X``
+    for one). Data from ``seed`` or ``rng``: :math:`x_i \sim \mathcal N(0, I_d)`,
+    :math:`w_\star \sim \mathcal N(0, I_d)` (``true_params``) and
+    :math:`y_i = [x_i^\top w_\star + \sigma \varepsilon_i > 0]` with
+    :math:`\sigma` = ``noise`` (label noise). ``minimizer`` is found by
+    Newton's method with backtracking, to machine precision.
+
+    >>> problem = LogisticRegression(num_samples=200, dim=2, seed=1)
+    >>> bool(np.abs(problem.grad(problem.minimizer)).max() < 1e-14)
+    True
+    """
+
+    def __init__(self, num_samples=1000, dim=10, noise=0.5, *, l2=1e-2, seed=None, rng=None):
+        _check_sizes(num_samples, dim, noise)
+        if not l2 > 0:
+            raise ValueError(f"l2 must be > 0 (it makes the optimum unique), got l2={l2!r}")
+        self.l2 = float(l2)
+        rng = _make_rng(seed, rng)
+        X = rng.standard_normal((num_samples, dim))
+        self.true_params = rng.standard_normal(dim)
+        latent = X @ self.true_params + noise * rng.standard_normal(num_samples)
+        super().__init__(X, (latent > 0).astype(np.float64))
+        self.name = f"logistic regression, n={num_samples}, d={dim}"
+        self.minimizer = self._newton()
+        self.min_loss = self.loss(self.minimizer)
+
+    def _sample_losses(self, x, z, y):
+        return np.logaddexp(0, z) - y * z
+
+    def _dloss_dz(self, z, y):
+        return _sigmoid(z) - y
+
+    def _penalty(self, x):
+        return 0.5 * self.l2 * np.sum(x * x, axis=-1)
+
+    def _penalty_grad(self, x):
+        return self.l2 * x
+
+    def _newton(self, max_iter=100):
+        w = np.zeros(self.dim)
+        for _ in range(max_iter):
+            p = _sigmoid(self.X @ w)
+            hessian = (self.X.T * (p * (1 - p))) @ self.X / self.num_samples + self.l2 * np.eye(self.dim)
+            step = np.linalg.solve(hessian, self.grad(w))
+            t, loss = 1.0, self.loss(w)
+            while self.loss(w - t * step) > loss and t > 1e-10:  # backtrack on overshoot
+                t /= 2
+            w = w - t * step
+            if np.abs(t * step).max() <= 1e-15 * max(1.0, np.abs(w).max()):
+                break
+        return w
