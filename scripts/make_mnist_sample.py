@@ -24,9 +24,10 @@ What the script does
    2,000) with a seeded generator, shuffles each split, and writes ``uint8`` arrays
    ``X_train`` (8000, 28, 28), ``y_train`` (8000,), ``X_test`` (2000, 28, 28),
    ``y_test`` (2000,) to an ``.npz`` file.
-4. Writes the zip itself with a fixed timestamp (``np.savez_compressed`` stamps the
-   current time), to a temporary file renamed into place, so two runs give byte-identical
-   output on the same zlib; it prints the SHA-256 of the input and of the output and
+4. Writes the zip itself, each member with an explicit fixed timestamp, permissions and
+   compression level (rather than relying on ``np.savez_compressed``'s internal
+   choices), to a temporary file renamed into place, so two runs give byte-identical
+   output with the same zlib; it prints the SHA-256 of the input and of the output and
    compares the latter with ``OUTPUT_SHA256`` recorded below.
 
 Usage: ``python scripts/make_mnist_sample.py [--output PATH] [--tarball PATH]``.

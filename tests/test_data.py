@@ -94,9 +94,12 @@ def test_sample_file_is_the_recorded_one():
 
 
 def test_sample_loads_fast():
-    start = time.perf_counter()
-    load_sample()
-    assert time.perf_counter() - start < 0.5
+    durations = []
+    for _ in range(3):  # the best of three, so a busy machine does not fail it
+        start = time.perf_counter()
+        load_sample()
+        durations.append(time.perf_counter() - start)
+    assert min(durations) < 0.25  # about 0.07 s here
 
 
 # ------------------------------------------------------------- the build script's helpers
@@ -112,13 +115,16 @@ def test_largest_remainder_split_sums_exactly(class_counts, draw):
     assert np.all(np.abs(counts - quotas) < 1)
 
 
-def test_script_writes_byte_identical_npz(tmp_path):
+def test_script_writes_byte_identical_npz(tmp_path, monkeypatch):
     script = load_script()
     arrays = {"a": np.arange(300, dtype=np.uint8).reshape(3, 100), "b": np.array([1, 2], np.uint8)}
     first, second = tmp_path / "first.npz", tmp_path / "second.npz"
     script.write_npz_reproducibly(first, arrays)
-    time.sleep(1.1)  # zip timestamps have 2-second resolution: cross a tick or two
+    # A day later, as far as zipfile can tell (ZipFile.writestr(name, ...) stamps it).
+    later = time.time() + 86400
+    monkeypatch.setattr(time, "time", lambda: later)
     script.write_npz_reproducibly(second, arrays)
+    monkeypatch.undo()
     assert first.read_bytes() == second.read_bytes()
     with zipfile.ZipFile(first) as archive:
         assert {info.date_time for info in archive.infolist()} == {script.ZIP_DATE_TIME}
