@@ -1,0 +1,288 @@
+r"""Slider figures that work in the static web book (no kernel) and in a live kernel.
+
+ipywidgets' saved state carries no Python callbacks, so an ``interact`` figure is inert once the
+notebook is rendered to HTML. :func:`slider_figure` therefore has two modes:
+
+``static``
+    Every slider position is drawn in advance. The images sit in nested ``ipywidgets.Stack``s and each
+    slider's ``index`` is linked to its stacks' ``selected_index`` with ``jslink``, a link the
+    browser keeps without a kernel. This is what the published book uses.
+``live``
+    One image is drawn for the current position and redrawn when a slider moves, as in
+    ``make lab``; nothing is precomputed.
+
+The mode comes from the ``mode`` argument, else from the environment variable
+``SGD_UTILS_SLIDERS`` (``make book`` sets ``static``), else ``live``.
+
+Example
+-------
+>>> import numpy as np
+>>> def draw(fig, lr):
+...     ax = fig.subplots()
+...     t = np.arange(20)
+...     ax.semilogy(t, np.abs(1 - lr) ** t)
+>>> figure = slider_figure(draw, Slider("lr", log_values(0.1, 1.0, 3), label="learning rate"),
+...                        mode="static")
+>>> figure
+<SliderFigure static: learning rate (3), 3 images>
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import itertools
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import ipywidgets
+import numpy as np
+from matplotlib.figure import Figure
+from PIL import Image as PILImage
+
+MODES = ("static", "live")
+ENV_MODE = "SGD_UTILS_SLIDERS"
+# Widget state is stored as base64 text in the page: 4 characters for every 3 bytes.
+BASE64_INFLATION = 4 / 3
+
+
+@dataclass(frozen=True)
+class Slider:
+    """One slider: the keyword ``name`` passed to the drawing function and its positions.
+
+    Parameters
+    ----------
+    name : str
+        Keyword argument of the drawing function that receives the value.
+    values : sequence
+        The positions, in slider order (e.g. :func:`log_values` for learning rates).
+    label : str, optional
+        Text left of the slider, e.g. ``"learning rate η"``; defaults to ``name``.
+    unit : str, optional
+        Appended to each value's readout, e.g. ``"samples"``.
+    default : optional
+        Initial position; the value closest to it is chosen. Defaults to the middle position.
+    fmt : str
+        Format of each value's readout, applied as ``format(value, fmt)``.
+    """
+
+    name: str
+    values: Sequence[Any]
+    label: str | None = None
+    unit: str = ""
+    default: Any = None
+    fmt: str = ".3g"
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ValueError(f"Slider name must be a Python identifier, got {self.name!r}")
+        values = tuple(self.values)
+        if len(values) < 2:
+            raise ValueError(f"Slider {self.name!r} needs at least 2 values, got {len(values)}")
+        object.__setattr__(self, "values", values)
+
+    @property
+    def default_index(self) -> int:
+        """Position of ``default`` (the closest value when numeric), else the middle one."""
+        if self.default is None:
+            return (len(self.values) - 1) // 2
+        if self.default in self.values:
+            return self.values.index(self.default)
+        try:
+            return int(np.argmin([abs(math.log(v / self.default)) if v > 0 and self.default > 0
+                                  else abs(v - self.default) for v in self.values]))
+        except TypeError as error:
+            raise ValueError(f"Slider {self.name!r}: default {self.default!r} is not one of "
+                             f"its values") from error
+
+    def readout(self, value) -> str:
+        """The label shown for ``value``, e.g. ``"0.03"`` or ``"32 samples"``."""
+        text = format(value, self.fmt) if isinstance(value, (int, float, np.number)) else str(value)
+        return f"{text} {self.unit}".strip()
+
+
+def log_values(start: float, stop: float, num: int, digits: int = 2) -> tuple[float, ...]:
+    """``num`` log-spaced values from ``start`` to ``stop``, rounded to ``digits`` significant digits.
+
+    Rounding keeps readouts short (``0.0032`` rather than ``0.0031622776``); values that rounding
+    makes equal are kept once.
+
+    >>> log_values(0.001, 1.0, 4)
+    (0.001, 0.01, 0.1, 1.0)
+    """
+    if not (start > 0 and stop > 0):
+        raise ValueError(f"log_values needs start > 0 and stop > 0, got start={start}, stop={stop}")
+    if num < 2:
+        raise ValueError(f"log_values needs num >= 2, got num={num}")
+    raw = np.geomspace(start, stop, num)
+    rounded = [float(f"{v:.{digits}g}") for v in raw]
+    return tuple(dict.fromkeys(rounded))
+
+
+def render_png(fig: Figure, dpi: float) -> bytes:
+    """A compact PNG of ``fig``: at most 256 colours, which line plots and contours survive intact."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    image = PILImage.open(buffer).convert("RGB").quantize(colors=256,
+                                                          method=PILImage.Quantize.FASTOCTREE)
+    out = io.BytesIO()
+    image.save(out, format="png", optimize=True)
+    return out.getvalue()
+
+
+def resolve_mode(mode: str | None) -> str:
+    """The explicit ``mode``, else ``$SGD_UTILS_SLIDERS``, else ``"live"``."""
+    chosen = mode if mode is not None else os.environ.get(ENV_MODE, "live")
+    if chosen not in MODES:
+        source = "mode" if mode is not None else f"${ENV_MODE}"
+        raise ValueError(f"{source} must be one of {MODES}, got {chosen!r}")
+    return chosen
+
+
+@dataclass
+class SliderFigure:
+    """A figure with 1 to 3 sliders; display it in a notebook. Built by :func:`slider_figure`.
+
+    ``images`` maps a tuple of slider indices to PNG bytes: every position in static mode, the
+    positions visited so far in live mode. ``widget`` is the ipywidgets container.
+    """
+
+    draw: Callable[..., Any]
+    sliders: tuple[Slider, ...]
+    mode: str
+    figsize: tuple[float, float]
+    dpi: float
+    images: dict[tuple[int, ...], bytes] = field(default_factory=dict)
+    controls: list[ipywidgets.SelectionSlider] = field(default_factory=list)
+    widget: ipywidgets.VBox | None = None
+
+    def image(self, indices: tuple[int, ...]) -> bytes:
+        """PNG of the figure at slider positions ``indices`` (drawn once, then cached)."""
+        if indices not in self.images:
+            values = {s.name: s.values[i] for s, i in zip(self.sliders, indices)}
+            fig = Figure(figsize=self.figsize, layout="constrained")
+            self.draw(fig, **values)
+            self.images[indices] = render_png(fig, self.dpi)
+        return self.images[indices]
+
+    @property
+    def default_indices(self) -> tuple[int, ...]:
+        return tuple(s.default_index for s in self.sliders)
+
+    @property
+    def state_bytes(self) -> int:
+        """Approximate size of the images in the page's widget state (base64)."""
+        return int(sum(len(png) for png in self.images.values()) * BASE64_INFLATION)
+
+    def __repr__(self) -> str:
+        shape = " x ".join(f"{s.label or s.name} ({len(s.values)})" for s in self.sliders)
+        return f"<SliderFigure {self.mode}: {shape}, {len(self.images)} images>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        # The widget view for front ends with a widget manager (the book, JupyterLab), and a PNG of
+        # the default position for those without (GitHub, nbviewer); text/plain stays the same
+        # from run to run so nbval can compare it.
+        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
+        bundle["image/png"] = base64.b64encode(self.image(self.default_indices)).decode("ascii")
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+
+def make_controls(sliders: Sequence[Slider], continuous: bool) -> list[ipywidgets.SelectionSlider]:
+    """One ``SelectionSlider`` per slider, showing readable labels and starting at the default."""
+    controls = []
+    for slider in sliders:
+        options = [(slider.readout(v), i) for i, v in enumerate(slider.values)]
+        controls.append(ipywidgets.SelectionSlider(
+            options=options, value=slider.default_index, description=slider.label or slider.name,
+            continuous_update=continuous, style={"description_width": "initial"},
+            layout=ipywidgets.Layout(width="min(32rem, 100%)")))
+    return controls
+
+
+def build_stack(figure: SliderFigure, prefix: tuple[int, ...] = ()) -> ipywidgets.Widget:
+    """Nested stacks: level ``k`` chooses slider ``k``'s position; its ``index`` drives it by jslink."""
+    level = len(prefix)
+    if level == len(figure.sliders):
+        return ipywidgets.Image(value=figure.images[prefix], format="png",
+                                layout=ipywidgets.Layout(max_width="100%", height="auto"))
+    children = [build_stack(figure, prefix + (i,)) for i in range(len(figure.sliders[level].values))]
+    stack = ipywidgets.Stack(children=children, selected_index=figure.default_indices[level])
+    ipywidgets.jslink((figure.controls[level], "index"), (stack, "selected_index"))
+    return stack
+
+
+def precompute(figure: SliderFigure, max_state_mb: float) -> None:
+    """Draw every position, refusing early a grid whose images would exceed ``max_state_mb``."""
+    grid = list(itertools.product(*(range(len(s.values)) for s in figure.sliders)))
+    budget = max_state_mb * 1e6
+    first = len(figure.image(grid[0])) * BASE64_INFLATION
+    if first * len(grid) > 1.2 * budget:
+        raise ValueError(
+            f"slider grid of {len(grid)} positions would need about {first * len(grid) / 1e6:.1f} MB "
+            f"of widget state ({first / 1e3:.0f} kB per image), over max_state_mb={max_state_mb}: "
+            "use fewer slider values, a smaller figsize or dpi, or raise max_state_mb")
+    for indices in grid:
+        figure.image(indices)
+    if figure.state_bytes > budget:
+        raise ValueError(
+            f"slider grid of {len(grid)} positions needs {figure.state_bytes / 1e6:.1f} MB of widget "
+            f"state, over max_state_mb={max_state_mb}: use fewer slider values, a smaller figsize "
+            "or dpi, or raise max_state_mb")
+
+
+def connect_live(figure: SliderFigure) -> ipywidgets.Image:
+    """One image, redrawn from the kernel whenever a slider is released at a new position."""
+    image = ipywidgets.Image(value=figure.image(figure.default_indices), format="png",
+                             layout=ipywidgets.Layout(max_width="100%", height="auto"))
+
+    def redraw(_change):
+        image.value = figure.image(tuple(control.index for control in figure.controls))
+
+    for control in figure.controls:
+        control.observe(redraw, names="index")
+    return image
+
+
+def slider_figure(draw: Callable[..., Any], *sliders: Slider, figsize=(6.4, 3.6), dpi=80,
+                  mode: str | None = None, max_state_mb: float = 2.0) -> SliderFigure:
+    """Turn ``draw(fig, **values)`` into a figure with one to three sliders.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(fig, **values)`` draws on the empty matplotlib ``Figure`` ``fig`` (constrained
+        layout) for one position of the sliders; ``values`` maps each slider's ``name`` to its value.
+    *sliders : Slider
+        One to three sliders. In static mode every combination is drawn, so the grid has
+        ``len(s1.values) * len(s2.values) * ...`` images.
+    figsize, dpi
+        Size of each image; the defaults give a 512 x 288 pixel PNG of roughly 20-40 kB.
+    mode : {"static", "live"}, optional
+        See the module docstring. Default: ``$SGD_UTILS_SLIDERS``, else ``"live"``.
+    max_state_mb : float
+        Largest widget state (base64 images) this figure may add to a page, in MB. A larger static
+        grid raises ``ValueError`` instead of silently bloating the page.
+    """
+    if not callable(draw):
+        raise TypeError(f"draw must be callable, got {type(draw).__name__}")
+    if not 1 <= len(sliders) <= 3:
+        raise ValueError(f"slider_figure takes 1 to 3 sliders, got {len(sliders)}")
+    if not all(isinstance(s, Slider) for s in sliders):
+        raise TypeError("sliders must be Slider instances")
+    names = [s.name for s in sliders]
+    if len(set(names)) != len(names):
+        raise ValueError(f"slider names must differ, got {names}")
+    if max_state_mb <= 0:
+        raise ValueError(f"max_state_mb must be positive, got {max_state_mb}")
+    figure = SliderFigure(draw, tuple(sliders), resolve_mode(mode), tuple(figsize), dpi)
+    figure.controls = make_controls(sliders, continuous=figure.mode == "static")
+    if figure.mode == "static":
+        precompute(figure, max_state_mb)
+        display_area = build_stack(figure)
+    else:
+        display_area = connect_live(figure)
+    figure.widget = ipywidgets.VBox([*figure.controls, display_area])
+    return figure
