@@ -20,7 +20,7 @@ from sgd_utils import optim
 
 torch = pytest.importorskip("torch")
 
-NUM_STEPS = 150
+NUM_STEPS = 100
 RTOL = 1e-6
 SHAPES = [(7, 9), (4,)]  # 63 elements reach PyTorch's vectorised loop and its scalar tail
 
@@ -81,10 +81,8 @@ def assert_matches_torch(name, kwargs, seed=0):
 
 
 SGD_GRID = [
-    dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
-    for lr, momentum, dampening, weight_decay, nesterov in itertools.product(
-        [0.01, 0.1], [0.0, 0.9], [0.0, 0.3], [0.0, 0.05], [False, True]
-    )
+    dict(lr=0.05, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+    for momentum, dampening, weight_decay, nesterov in itertools.product([0.0, 0.9], [0.0, 0.3], [0.0, 0.05], [False, True])
     if not (nesterov and (momentum == 0 or dampening != 0))
 ]
 
@@ -96,3 +94,50 @@ def test_sgd_matches_torch(kwargs):
 
 def test_sgd_defaults_match_torch():
     assert_matches_torch("SGD", {})
+
+
+# Every on/off combination of the options; the continuous settings (lr, eps, ...) vary in pairs, not all crossed,
+# to keep the suite to a few seconds.
+ADAGRAD_GRID = [
+    dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, initial_accumulator_value=initial, eps=eps)
+    for (lr, eps), lr_decay, weight_decay, initial in itertools.product(
+        [(0.01, 1e-10), (0.5, 1e-3)], [0.0, 0.01], [0.0, 0.05], [0.0, 0.1]
+    )
+]
+
+
+@pytest.mark.parametrize("kwargs", ADAGRAD_GRID, ids=str)
+def test_adagrad_matches_torch(kwargs):
+    assert_matches_torch("Adagrad", kwargs)
+
+
+RMSPROP_GRID = [
+    dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered)
+    for (lr, alpha, eps), weight_decay, momentum, centered in itertools.product(
+        [(0.001, 0.99, 1e-8), (0.01, 0.9, 1e-3)], [0.0, 0.05], [0.0, 0.9], [False, True]
+    )
+]
+
+
+@pytest.mark.parametrize("kwargs", RMSPROP_GRID, ids=str)
+def test_rmsprop_matches_torch(kwargs):
+    assert_matches_torch("RMSprop", kwargs)
+
+
+ADAM_GRID = [
+    dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+    for (lr, betas, eps), weight_decay, amsgrad in itertools.product(
+        [(0.001, (0.9, 0.999), 1e-8), (0.05, (0.5, 0.9), 1e-3), (0.05, (0.0, 0.0), 1e-8)], [0.0, 0.05], [False, True]
+    )
+]
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+@pytest.mark.parametrize("kwargs", ADAM_GRID, ids=str)
+def test_adam_and_adamw_match_torch(name, kwargs):
+    assert_matches_torch(name, kwargs)
+
+
+@pytest.mark.parametrize("name", ["Adagrad", "RMSprop", "Adam", "AdamW"])
+def test_defaults_match_torch(name):
+    assert_matches_torch(name, {})

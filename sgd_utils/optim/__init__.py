@@ -20,11 +20,17 @@ Examples
 (True, dtype('float32'))
 """
 
+from .adagrad import Adagrad, AdagradState, adagrad_init, adagrad_update
+from .adam import Adam, AdamState, AdamW, adam_init, adam_update, adamw_update
 from .base import Optimizer
+from .rmsprop import RMSprop, RMSpropState, rmsprop_init, rmsprop_update
 from .sgd import GD, SGD, GDState, SGDState, gd_init, gd_update, sgd_init, sgd_update
 
 __all__ = [
     "Optimizer",
     "GD", "GDState", "gd_init", "gd_update",
     "SGD", "SGDState", "sgd_init", "sgd_update",
+    "Adagrad", "AdagradState", "adagrad_init", "adagrad_update",
+    "RMSprop", "RMSpropState", "rmsprop_init", "rmsprop_update",
+    "Adam", "AdamW", "AdamState", "adam_init", "adam_update", "adamw_update",
 ]

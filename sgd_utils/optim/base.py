@@ -13,6 +13,24 @@ from numbers import Real
 import numpy as np
 
 
+def lerp(start, end, weight):
+    r"""Return :math:`(1 - w)\,\mathrm{start} + w\,\mathrm{end}`, rounded as PyTorch's ``lerp`` rounds it.
+
+    The running averages of RMSprop and Adam are written this way in PyTorch.
+    Its two formulas, one for small weights and one for large, keep
+    ``lerp(start, end, 1.0)`` exactly ``end`` (with ``beta1 = 0`` Adam's first
+    moment is the gradient, bit for bit).
+
+    Examples
+    --------
+    >>> lerp(np.float32(2.0), np.float32(4.0), 0.25)
+    np.float32(2.5)
+    """
+    if abs(weight) < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1 - weight)
+
+
 def check_non_negative(name, value):
     """Return ``value`` as a Python float after checking that it is a number >= 0.
 
@@ -123,7 +141,11 @@ class Optimizer:
         self.params = check_params(params)
         self.lr = lr
         self.hyperparams = hyperparams
-        self.state = [self.init_rule(param) for param in self.params]
+        self.state = [self.init_state(param) for param in self.params]
+
+    def init_state(self, param):
+        """The state of ``param`` before its first step (subclasses pass the init rule its options)."""
+        return self.init_rule(param)
 
     @property
     def lr(self):

@@ -1,0 +1,204 @@
+r"""Adam and AdamW: bias-corrected moment estimates, as in ``torch.optim.Adam`` and ``torch.optim.AdamW``."""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .base import Optimizer, check_betas, check_non_negative, lerp
+
+
+class AdamState(NamedTuple):
+    """State of Adam and AdamW.
+
+    ``exp_avg`` and ``exp_avg_sq`` are the running first and second moments of
+    the gradient; ``max_exp_avg_sq`` their running maximum (only with
+    ``amsgrad``, ``None`` otherwise, as in PyTorch).
+    """
+
+    step: int
+    exp_avg: np.ndarray
+    exp_avg_sq: np.ndarray
+    max_exp_avg_sq: np.ndarray | None
+
+
+def adam_init(param, amsgrad=False):
+    """Return the initial state of Adam or AdamW: zero moments, and a maximum only for AMSGrad."""
+    return AdamState(
+        step=0,
+        exp_avg=np.zeros_like(param),
+        exp_avg_sq=np.zeros_like(param),
+        max_exp_avg_sq=np.zeros_like(param) if amsgrad else None,
+    )
+
+
+def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+    r"""One step of Adam, optionally AMSGrad, with L2 weight decay (PyTorch's rule).
+
+    .. math::
+
+        t &\leftarrow t + 1 \\
+        g &\leftarrow g + \lambda \theta \\
+        m &\leftarrow \beta_1 m + (1 - \beta_1) g \\
+        v &\leftarrow \beta_2 v + (1 - \beta_2) g^2 \\
+        \hat v &\leftarrow \max(\hat v, v) \text{ (AMSGrad)}, \qquad \hat v \leftarrow v \text{ otherwise} \\
+        \theta &\leftarrow \theta - \frac{\gamma}{1 - \beta_1^t} \,
+            \frac{m}{\sqrt{\hat v} / \sqrt{1 - \beta_2^t} + \epsilon}
+
+    where :math:`\theta` is ``param``, :math:`g` is ``grad``, :math:`t` is
+    ``state.step``, :math:`m` is ``state.exp_avg``, :math:`v` is
+    ``state.exp_avg_sq``, :math:`\hat v` is ``state.max_exp_avg_sq`` (all
+    starting at zero), :math:`\gamma` is ``lr``, :math:`(\beta_1, \beta_2)` is
+    ``betas``, :math:`\epsilon` is ``eps`` and :math:`\lambda` is
+    ``weight_decay``; operations are per coordinate. The bias corrections
+    :math:`1 - \beta^t` are computed in double precision, as PyTorch does, and
+    :math:`\epsilon` sits outside the square root.
+
+    Parameters
+    ----------
+    param, grad : ndarray
+        The parameter and the gradient of the loss at ``param``, same shape and dtype.
+    state : AdamState
+        From :func:`adam_init` (with the same ``amsgrad``) or the previous call.
+    lr, eps, weight_decay : float
+        :math:`\gamma, \epsilon, \lambda` above, all >= 0 (checked by :class:`Adam`).
+    betas : tuple of float
+        :math:`(\beta_1, \beta_2)`, each in [0, 1).
+    amsgrad : bool
+        Normalise by the running maximum of :math:`v` (Reddi, Kale and Kumar, 2018).
+
+    Returns
+    -------
+    new_param : ndarray
+    new_state : AdamState
+        New arrays: neither ``param`` nor ``state`` is modified.
+
+    Notes
+    -----
+    Kingma and Ba (2015). Keras and TensorFlow implement the variant given at the
+    end of the paper's section 2, :math:`\theta \leftarrow \theta - \gamma
+    \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t} \frac{m}{\sqrt{v} + \hat\epsilon}`,
+    with :math:`\hat\epsilon` (default ``1e-7``) added to the *uncorrected*
+    :math:`\sqrt v`; it equals this rule with
+    :math:`\epsilon = \hat\epsilon / \sqrt{1 - \beta_2^t}`, which differs most in
+    the first steps. Weight decay here is an L2 penalty added to the gradient,
+    so it is rescaled by :math:`\sqrt{\hat v}` like the rest of the gradient; for
+    decay that is not, use :func:`adamw_update`.
+
+    Examples
+    --------
+    The first step moves every coordinate by about ``lr``, whatever its gradient:
+
+    >>> x = np.array([1.0, -2.0], dtype=np.float32)
+    >>> new_x, state = adam_update(x, np.array([10.0, -0.1], dtype=np.float32), adam_init(x), lr=0.5)
+    >>> new_x.round(5), state.step  # eps makes it slightly less than lr
+    (array([ 0.5, -1.5], dtype=float32), 1)
+    """
+    return _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=False)
+
+
+def adamw_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+    r"""One step of AdamW: Adam with decoupled weight decay (PyTorch's rule).
+
+    .. math::
+
+        \theta &\leftarrow \theta (1 - \gamma \lambda) \\
+        \theta &\leftarrow \text{the Adam step of } \theta \text{ with gradient } g
+            \text{ and no weight decay (see } \texttt{adam\_update}\text{)}
+
+    where :math:`\theta` is ``param``, :math:`g` is ``grad``, :math:`\gamma` is
+    ``lr`` and :math:`\lambda` is ``weight_decay`` (default ``1e-2``); the other
+    arguments, the state and the returned values are those of :func:`adam_update`.
+
+    Notes
+    -----
+    Loshchilov and Hutter (2019). The decay shrinks the parameter directly, so
+    unlike Adam's L2 penalty it is neither averaged into the moments nor divided
+    by :math:`\sqrt{\hat v}`: every weight decays at the same relative rate.
+    PyTorch (and Keras's ``AdamW``) multiply the decay by the learning rate;
+    the paper scales it by the schedule multiplier only, so with a fixed
+    :math:`\gamma` its :math:`\lambda` corresponds to PyTorch's :math:`\lambda \gamma`.
+
+    Examples
+    --------
+    With a zero gradient only the decay acts:
+
+    >>> x = np.array([1.0, -2.0], dtype=np.float32)
+    >>> new_x, _ = adamw_update(x, np.zeros_like(x), adam_init(x), lr=0.1, weight_decay=0.5)
+    >>> new_x
+    array([ 0.95, -1.9 ], dtype=float32)
+    """
+    return _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)
+
+
+def _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay):
+    """The step shared by Adam and AdamW, in the order of PyTorch's ``_single_tensor_adam``."""
+    lr, eps, weight_decay = float(lr), float(eps), float(weight_decay)
+    beta1, beta2 = float(betas[0]), float(betas[1])
+    step = state.step + 1
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param = param * (1 - lr * weight_decay)
+        else:
+            grad = grad + weight_decay * param
+    exp_avg = lerp(state.exp_avg, grad, 1 - beta1)  # beta1 * exp_avg + (1 - beta1) * grad, rounded as PyTorch
+    exp_avg_sq = beta2 * state.exp_avg_sq + (1 - beta2) * grad * grad
+    max_exp_avg_sq = np.maximum(state.max_exp_avg_sq, exp_avg_sq) if amsgrad else None
+    # Python floats (double precision) like PyTorch's; NumPy rounds them to float32 when they meet the arrays
+    step_size = lr / (1 - beta1**step)
+    bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+    denom = np.sqrt(max_exp_avg_sq if amsgrad else exp_avg_sq) / bias_correction2_sqrt + eps
+    new_param = param - step_size * exp_avg / denom
+    return new_param, AdamState(step=step, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq, max_exp_avg_sq=max_exp_avg_sq)
+
+
+class Adam(Optimizer):
+    r"""Adam, as ``torch.optim.Adam``, updating ``params`` in place.
+
+    The facade of :func:`adam_update` (see there for the maths and how it
+    differs from Keras's Adam); arguments, defaults and checks are PyTorch's.
+
+    Examples
+    --------
+    >>> x = np.array([1.0, -2.0], dtype=np.float32)
+    >>> opt = Adam([x], lr=0.1)
+    >>> opt.step([2 * x])
+    >>> x.round(5), opt.state[0].step
+    (array([ 0.9, -1.9], dtype=float32), 1)
+    """
+
+    init_rule = staticmethod(adam_init)
+    update_rule = staticmethod(adam_update)
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+        super().__init__(
+            params,
+            lr,
+            betas=check_betas(betas),
+            eps=check_non_negative("eps", eps),
+            weight_decay=check_non_negative("weight_decay", weight_decay),
+            amsgrad=bool(amsgrad),
+        )
+
+    def init_state(self, param):
+        return adam_init(param, self.hyperparams["amsgrad"])
+
+
+class AdamW(Adam):
+    r"""AdamW, as ``torch.optim.AdamW``, updating ``params`` in place.
+
+    The facade of :func:`adamw_update`: Adam with decoupled weight decay,
+    default ``weight_decay=1e-2``.
+
+    Examples
+    --------
+    >>> x = np.array([1.0, -2.0], dtype=np.float32)
+    >>> opt = AdamW([x], lr=0.1, weight_decay=0.5)
+    >>> opt.step([np.zeros_like(x)])
+    >>> x
+    array([ 0.95, -1.9 ], dtype=float32)
+    """
+
+    update_rule = staticmethod(adamw_update)
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
