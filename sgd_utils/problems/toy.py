@@ -138,7 +138,7 @@ class Rosenbrock(Problem):
     def _grad(self, p):
         x, y = p[0], p[1]
         valley = y - x * x
-        return np.stack([-2 * (self.a - x) - 4 * self.b * x * valley, 2 * self.b * valley])
+        return np.array([-2 * (self.a - x) - 4 * self.b * x * valley, 2 * self.b * valley], dtype=p.dtype)
 
 
 class Beale(Problem):
@@ -171,12 +171,12 @@ class Beale(Problem):
         r1, r2, r3 = self._residuals(x, y)
         gx = 2 * (r1 * (y - 1) + r2 * (y * y - 1) + r3 * (y**3 - 1))
         gy = 2 * x * (r1 + 2 * r2 * y + 3 * r3 * y * y)
-        return np.stack([gx, gy])
+        return np.array([gx, gy], dtype=p.dtype)
 
 
-def _himmelblau_grad(x, y):
+def _himmelblau_grad(x, y, dtype=np.float64):
     a, b = x * x + y - 11, x + y * y - 7
-    return np.array([4 * x * a + 2 * b, 2 * a + 4 * y * b])
+    return np.array([4 * x * a + 2 * b, 2 * a + 4 * y * b], dtype=dtype)
 
 
 def _polish_himmelblau_minimum(point):
@@ -218,7 +218,7 @@ class Himmelblau(Problem):
         return (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2
 
     def _grad(self, p):
-        return _himmelblau_grad(p[0], p[1]).astype(p.dtype, copy=False)
+        return _himmelblau_grad(p[0], p[1], p.dtype)
 
 
 class Saddle(Problem):
@@ -245,4 +245,4 @@ class Saddle(Problem):
         return p[..., 0] ** 2 - p[..., 1] ** 2
 
     def _grad(self, p):
-        return np.stack([2 * p[0], -2 * p[1]])
+        return np.array([2 * p[0], -2 * p[1]], dtype=p.dtype)
