@@ -43,3 +43,126 @@ def test_sgd_fast_path_is_bitwise_the_pure_rule(kwargs):
             np.testing.assert_array_equal(state.momentum_buffer, expected_state.momentum_buffer, strict=True)
         else:
             assert state.momentum_buffer is None and expected_state.momentum_buffer is None
+
+
+FACADES = {
+    "GD": (optim.GD, {}, optim.gd_init, optim.gd_update),
+    "SGD": (optim.SGD, {"momentum": 0.9, "nesterov": True}, optim.sgd_init, optim.sgd_update),
+    "Adagrad": (
+        optim.Adagrad, {"lr_decay": 0.01, "initial_accumulator_value": 0.1},
+        lambda p: optim.adagrad_init(p, 0.1), optim.adagrad_update,
+    ),
+    "RMSprop": (
+        optim.RMSprop, {"momentum": 0.5, "centered": True},
+        lambda p: optim.rmsprop_init(p, 0.5, True), optim.rmsprop_update,
+    ),
+    "Adam": (optim.Adam, {"amsgrad": True, "weight_decay": 0.01}, lambda p: optim.adam_init(p, True), optim.adam_update),
+    "AdamW": (optim.AdamW, {"betas": (0.8, 0.9)}, optim.adam_init, optim.adamw_update),
+}
+
+
+def rule_kwargs(name, kwargs):
+    """The facade's keyword arguments as the update rule takes them (init-only options removed)."""
+    kwargs = dict(kwargs)
+    kwargs.pop("initial_accumulator_value", None)
+    if name == "AdamW":
+        kwargs.setdefault("weight_decay", 1e-2)
+    return kwargs
+
+
+@pytest.mark.parametrize("name", sorted(FACADES))
+def test_facade_is_the_pure_rule_with_a_changing_lr(name):
+    """step(grads) applies the rule with the lr set just before it, in place, for each parameter."""
+    cls, kwargs, init, update = FACADES[name]
+    params, grads = random_params_and_grads(2, 15)
+    arrays = [param.copy() for param in params]
+    opt = cls(arrays, lr=0.1, **kwargs)
+    states = [init(param) for param in params]
+    for step, step_grads in enumerate(grads):
+        lr = 0.1 * 0.8**step
+        opt.lr = lr
+        assert opt.lr == lr
+        opt.step(step_grads)
+        for index, grad in enumerate(step_grads):
+            params[index], states[index] = update(params[index], grad, states[index], lr=lr, **rule_kwargs(name, kwargs))
+    assert all(a is b for a, b in zip(opt.params, arrays))  # opt.params holds the caller's arrays
+    for param, expected in zip(arrays, params):
+        np.testing.assert_array_equal(param, expected, strict=True)
+    for state, expected in zip(opt.state, states):
+        assert type(state) is type(expected)
+        for field, value in state._asdict().items():
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(value, getattr(expected, field), strict=True)
+            else:
+                assert value == getattr(expected, field)
+
+
+def test_setting_lr_takes_effect_on_the_next_step():
+    x = np.array([1.0], dtype=np.float32)
+    opt = optim.SGD([x], lr=0.5)
+    opt.step([np.array([1.0], dtype=np.float32)])
+    assert x[0] == 0.5
+    opt.lr = 0.25
+    opt.step([np.array([1.0], dtype=np.float32)])
+    assert x[0] == 0.25
+    opt.lr = np.float64(0.125)  # a NumPy scalar from a schedule is stored as a Python float
+    assert type(opt.lr) is float
+    opt.step([np.array([1.0], dtype=np.float32)])
+    assert x[0] == 0.125 and x.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", sorted(FACADES))
+def test_state_history_stays_valid(name):
+    """Each step makes new state arrays, so a list of past states is a true history for plots."""
+    cls, kwargs, _, _ = FACADES[name]
+    x = np.array([1.0, -2.0], dtype=np.float32)
+    opt = cls([x], lr=0.1, **kwargs)
+    history = []
+    for _ in range(3):
+        opt.step([2 * x])
+        history.append(opt.state[0])
+    arrays = [[value for value in state if isinstance(value, np.ndarray)] for state in history]
+    for earlier, later in zip(arrays, arrays[1:]):
+        for a, b in zip(earlier, later):
+            assert not np.shares_memory(a, b)
+            assert not np.array_equal(a, b)  # the history records three different states
+
+
+@pytest.mark.parametrize("name", sorted(FACADES))
+def test_float32_in_float32_out_and_float64_stays_float64(name):
+    cls, kwargs, _, _ = FACADES[name]
+    for dtype in (np.float32, np.float64):
+        x = np.array([1.0, -2.0], dtype=dtype)
+        opt = cls([x], lr=0.1, **kwargs)
+        opt.step([2 * x])
+        assert x.dtype == dtype
+        for value in opt.state[0]:
+            if isinstance(value, np.ndarray):
+                assert value.dtype == dtype
+
+
+def test_state_field_names_follow_pytorch():
+    assert optim.SGDState._fields == ("momentum_buffer",)
+    assert optim.AdagradState._fields == ("step", "sum")
+    assert optim.RMSpropState._fields == ("step", "square_avg", "momentum_buffer", "grad_avg")
+    assert optim.AdamState._fields == ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+
+def test_defaults_are_pytorchs():
+    x = [np.zeros(2, dtype=np.float32)]
+    assert optim.SGD(x).lr == 1e-3
+    assert optim.SGD(x).hyperparams == dict(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False)
+    assert optim.Adagrad(x).lr == 1e-2
+    assert optim.Adagrad(x).hyperparams == dict(lr_decay=0.0, weight_decay=0.0, eps=1e-10)
+    assert optim.Adagrad(x).initial_accumulator_value == 0.0
+    assert optim.RMSprop(x).lr == 1e-2
+    assert optim.RMSprop(x).hyperparams == dict(alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False)
+    assert optim.Adam(x).lr == 1e-3
+    assert optim.Adam(x).hyperparams == dict(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False)
+    assert optim.AdamW(x).hyperparams == dict(betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)
+
+
+def test_repr_names_the_settings():
+    assert repr(optim.SGD([np.zeros(1)], lr=0.1, momentum=0.9)) == (
+        "SGD(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False)"
+    )
