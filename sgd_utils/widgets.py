@@ -146,7 +146,8 @@ class SliderFigure:
     """A figure with 1 to 3 sliders; display it in a notebook. Built by :func:`slider_figure`.
 
     ``images`` maps a tuple of slider indices to PNG bytes: every position in static mode, the
-    positions visited so far in live mode. ``widget`` is the ipywidgets container.
+    positions visited so far in live mode. ``widget`` is the ipywidgets container; ``links`` are
+    the browser-side links from each slider to its stacks (static mode).
     """
 
     draw: Callable[..., Any]
@@ -156,6 +157,7 @@ class SliderFigure:
     dpi: float
     images: dict[tuple[int, ...], bytes] = field(default_factory=dict)
     controls: list[ipywidgets.SelectionSlider] = field(default_factory=list)
+    links: list[ipywidgets.widgets.widget_link.Link] = field(default_factory=list)
     widget: ipywidgets.VBox | None = None
 
     def image(self, indices: tuple[int, ...]) -> bytes:
@@ -210,7 +212,8 @@ def build_stack(figure: SliderFigure, prefix: tuple[int, ...] = ()) -> ipywidget
                                 layout=ipywidgets.Layout(max_width="100%", height="auto"))
     children = [build_stack(figure, prefix + (i,)) for i in range(len(figure.sliders[level].values))]
     stack = ipywidgets.Stack(children=children, selected_index=figure.default_indices[level])
-    ipywidgets.jslink((figure.controls[level], "index"), (stack, "selected_index"))
+    figure.links.append(
+        ipywidgets.jslink((figure.controls[level], "index"), (stack, "selected_index")))
     return stack
 
 

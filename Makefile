@@ -1,0 +1,88 @@
+# The book's commands. `make help` lists them. Everything runs inside .venv, which the first command
+# creates; nothing is installed outside the project except Chromium for the browser tests.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HTML   := _build/html
+PORT   ?= 8000
+# Notebooks: the chapters, plus the executable pages of the front matter.
+NOTEBOOKS := $(wildcard chapters/*.ipynb) $(wildcard book/*.ipynb)
+BOOK_BUILD := SGD_UTILS_SLIDERS=static $(BIN)/jupyter-book build . --toc book/_toc.yml
+
+.PHONY: help venv vendor book test unit nbval book-strict browser lab serve refresh-notebooks \
+        bench lock clean
+
+help:
+	@echo "make book      build the web book into $(HTML) (creates .venv on first use)"
+	@echo "make test      unit tests, nbval over every notebook, strict book build, browser tests"
+	@echo "make lab       JupyterLab on chapters/ with live sliders"
+	@echo "make serve     serve the built book on http://127.0.0.1:$(PORT)"
+	@echo "make refresh-notebooks   re-execute the notebooks and store their outputs (for git)"
+	@echo "make bench     run the speed benchmarks"
+
+# --- environment ----------------------------------------------------------------------------
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (sgd-book)" >/dev/null
+	touch $@
+
+# MathJax, require.js and the widget manager, served by the book itself (see the script's docstring).
+vendor: book/web_assets/vendor/MANIFEST.json
+
+book/web_assets/vendor/MANIFEST.json: scripts/vendor_web_assets.py book/web_assets/widgets-config.js | venv
+	$(BIN)/python scripts/vendor_web_assets.py --force
+
+# --- the book -------------------------------------------------------------------------------
+book: venv vendor
+	$(BOOK_BUILD)
+	@echo
+	@echo "The book is in $(HTML)/. Open $(HTML)/index.html in a browser,"
+	@echo "or run 'make serve' and visit http://127.0.0.1:$(PORT)/"
+
+serve: book
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory $(HTML) $(PORT)
+
+lab: venv
+	$(BIN)/jupyter lab chapters/
+
+# --- tests ----------------------------------------------------------------------------------
+test: unit nbval book-strict browser
+
+unit: venv
+	$(BIN)/pytest -q -n 2 --ignore=tests/browser --doctest-modules sgd_utils tests
+
+# Strict nbval: every output of every notebook must match what is stored, except what the
+# sanitizers in tests/nbval_sanitize.cfg mark as legitimately variable.
+nbval: venv
+	$(BIN)/pytest -q -n 2 --dist loadfile -p no:cacheprovider --nbval --nbval-current-env \
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg $(NOTEBOOKS)
+
+# -W: a warning fails the build; -n: so does a broken reference. Runs every notebook (cached).
+book-strict: venv vendor
+	$(BOOK_BUILD) -W -n --keep-going
+
+browser: venv
+	$(BIN)/pytest -q tests/browser
+
+# --- maintenance ----------------------------------------------------------------------------
+refresh-notebooks: venv
+	$(BIN)/python scripts/refresh_notebooks.py $(NOTEBOOKS)
+
+bench: venv
+	$(BIN)/python benchmarks/bench_descent.py
+	$(BIN)/python benchmarks/bench_mlp.py
+
+# Re-pin requirements.txt from requirements.in in a scratch environment.
+lock:
+	rm -rf _build/lockvenv && $(PYTHON) -m venv _build/lockvenv
+	_build/lockvenv/bin/pip install --quiet -r requirements.in
+	_build/lockvenv/bin/pip freeze --exclude-editable > requirements.txt
+
+clean:
+	rm -rf _build test-artifacts .pytest_cache

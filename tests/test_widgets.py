@@ -1,0 +1,157 @@
+"""Tests for sgd_utils.widgets: slider figures in static (precomputed) and live modes.
+
+That the static figures really switch in a browser without a kernel is checked in tests/browser.
+"""
+
+import base64
+import io
+
+import ipywidgets
+import numpy as np
+import pytest
+from PIL import Image
+
+from sgd_utils.widgets import Slider, log_values, render_png, resolve_mode, slider_figure
+
+
+class Recorder:
+    """A drawing function that records the values it was called with and draws them as a title."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, fig, **values):
+        self.calls.append(values)
+        ax = fig.subplots()
+        ax.plot(np.arange(5), np.arange(5) * sum(float(v) for v in values.values()))
+        ax.set_title(repr(sorted(values.items())))
+
+
+def png_title_pixels(png):
+    return np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+
+
+def test_log_values_are_geometric_and_rounded():
+    assert log_values(0.001, 1.0, 4) == (0.001, 0.01, 0.1, 1.0)
+    values = log_values(0.01, 3.0, 9)
+    ratios = np.diff(np.log(values))
+    assert np.allclose(ratios, ratios.mean(), rtol=0.15)  # even on a log scale, up to rounding
+    assert all(v == float(f"{v:.2g}") for v in values)  # two significant digits
+
+
+def test_log_values_drops_duplicates_after_rounding():
+    assert log_values(1.0, 1.01, 5, digits=2) == (1.0,)
+
+
+@pytest.mark.parametrize("args, message", [((0.0, 1.0, 3), "start > 0"), ((1.0, -1.0, 3), "stop"),
+                                           ((0.1, 1.0, 1), "num >= 2")])
+def test_log_values_rejects_bad_input(args, message):
+    with pytest.raises(ValueError, match=message):
+        log_values(*args)
+
+
+def test_slider_validates_its_arguments():
+    with pytest.raises(ValueError, match="identifier"):
+        Slider("learning rate", [0.1, 0.2])
+    with pytest.raises(ValueError, match="at least 2 values"):
+        Slider("lr", [0.1])
+    assert Slider("lr", [0.1, 0.3, 1.0]).default_index == 1
+    assert Slider("lr", [0.001, 0.01, 0.1, 1.0], default=0.05).default_index == 2  # nearest in log
+    assert Slider("batch_size", [1, 10, 100], unit="samples").readout(10) == "10 samples"
+
+
+def test_static_mode_draws_every_position_once():
+    draw = Recorder()
+    figure = slider_figure(draw, Slider("lr", [0.1, 0.2, 0.3]), Slider("momentum", [0.0, 0.9]),
+                           mode="static")
+    assert len(draw.calls) == 6
+    assert {(c["lr"], c["momentum"]) for c in draw.calls} == {(a, b) for a in (0.1, 0.2, 0.3)
+                                                               for b in (0.0, 0.9)}
+    assert len(figure.images) == 6
+    assert len({png for png in figure.images.values()}) == 6  # every position looks different
+
+
+def test_static_mode_nests_one_stack_level_per_slider():
+    figure = slider_figure(Recorder(), Slider("a", [1, 2, 3]), Slider("b", [1, 2]),
+                           Slider("c", [1, 2]), mode="static", figsize=(2, 1.5), dpi=40)
+    controls, outer = figure.widget.children[:3], figure.widget.children[3]
+    assert [c.index for c in controls] == [1, 0, 0]  # the middle positions
+    assert isinstance(outer, ipywidgets.Stack) and len(outer.children) == 3
+    assert outer.selected_index == 1
+    middle = outer.children[0]
+    assert isinstance(middle, ipywidgets.Stack) and len(middle.children) == 2
+    leaf = middle.children[1].children[0]
+    assert isinstance(leaf, ipywidgets.Image) and leaf.value == figure.images[(0, 1, 0)]
+
+
+def test_static_mode_links_each_slider_to_its_stacks_in_the_browser():
+    figure = slider_figure(Recorder(), Slider("a", [1, 2, 3]), Slider("b", [1, 2]), mode="static",
+                           figsize=(2, 1.5), dpi=40)
+    outer = figure.widget.children[2]
+    targets = {(link.source[0].model_id, link.target[0].model_id) for link in figure.links}
+    assert all(link.source[1] == "index" and link.target[1] == "selected_index"
+               for link in figure.links)
+    assert len(figure.links) == 1 + 3  # one for the outer stack, one per inner stack
+    assert (figure.controls[0].model_id, outer.model_id) in targets
+    for inner in outer.children:
+        assert (figure.controls[1].model_id, inner.model_id) in targets
+
+
+def test_live_mode_draws_on_demand():
+    draw = Recorder()
+    figure = slider_figure(draw, Slider("lr", [0.1, 0.2, 0.3]), mode="live")
+    assert len(draw.calls) == 1 and draw.calls[0] == {"lr": 0.2}
+    image = figure.widget.children[1]
+    figure.controls[0].index = 2
+    assert draw.calls[-1] == {"lr": 0.3}
+    assert image.value == figure.images[(2,)] != figure.images[(1,)]
+    figure.controls[0].index = 1  # back to a cached position: no new drawing
+    assert len(draw.calls) == 2 and image.value == figure.images[(1,)]
+
+
+def test_mode_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("SGD_UTILS_SLIDERS", raising=False)
+    assert resolve_mode(None) == "live"
+    monkeypatch.setenv("SGD_UTILS_SLIDERS", "static")
+    assert resolve_mode(None) == "static"
+    assert resolve_mode("live") == "live"
+    monkeypatch.setenv("SGD_UTILS_SLIDERS", "fast")
+    with pytest.raises(ValueError, match=r"\$SGD_UTILS_SLIDERS .* 'fast'"):
+        resolve_mode(None)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        resolve_mode("kernel")
+
+
+def test_oversized_grid_is_refused_before_drawing_it():
+    draw = Recorder()
+    sliders = [Slider(name, list(range(10))) for name in ("a", "b", "c")]
+    with pytest.raises(ValueError, match=r"1000 positions .* max_state_mb=0.5"):
+        slider_figure(draw, *sliders, mode="static", max_state_mb=0.5)
+    assert len(draw.calls) == 1  # refused from the first image's size, not after drawing 1000
+
+
+@pytest.mark.parametrize("sliders, error", [
+    ((), ValueError), (tuple(Slider(n, [1, 2]) for n in "abcd"), ValueError),
+    ((Slider("a", [1, 2]), Slider("a", [3, 4])), ValueError), (("lr",), TypeError)])
+def test_slider_figure_rejects_bad_sliders(sliders, error):
+    with pytest.raises(error):
+        slider_figure(Recorder(), *sliders, mode="live")
+
+
+def test_mimebundle_has_widget_png_fallback_and_stable_text():
+    figure = slider_figure(Recorder(), Slider("lr", [0.1, 0.2], label="learning rate"), mode="live")
+    bundle = figure._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert base64.b64decode(bundle["image/png"]) == figure.images[(0,)]
+    assert bundle["text/plain"] == "<SliderFigure live: learning rate (2), 1 images>"
+
+
+def test_images_are_compact_palette_pngs():
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 3.6))
+    Recorder()(fig, lr=0.5)
+    png = render_png(fig, dpi=80)
+    image = Image.open(io.BytesIO(png))
+    assert image.mode == "P" and image.size == (512, 288)
+    assert len(png) < 40_000
