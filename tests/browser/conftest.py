@@ -2,7 +2,8 @@
 
 The book must be built first (`make book`, or `make test`, which builds it before these run).
 Chromium is Debian's `/usr/bin/chromium` (override with `$CHROMIUM`), driven by Playwright without
-`playwright install`: the test needs no browser download.
+`playwright install`: the test needs no browser download. Where no system Chromium exists, the
+browser that `playwright install chromium` downloads is used.
 """
 
 import functools
@@ -49,14 +50,15 @@ def book_url():
 def browser_context(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
-    executable = chromium_path()
-    if executable is None:
-        pytest.fail("Chromium not found: install it (Debian: apt-get install chromium) "
-                    "or set $CHROMIUM to its path")
+    executable = chromium_path()  # None: Playwright's own build, if `playwright install` fetched one
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable,
-            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
+        try:
+            context = playwright.chromium.launch_persistent_context(
+                str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable,
+                headless=True, args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
+        except Exception as error:  # Playwright raises its own Error types
+            pytest.fail(f"could not start Chromium ({error}): install it (Debian: apt-get install "
+                        "chromium), set $CHROMIUM to its path, or run `playwright install chromium`")
         yield context
         context.close()
 
