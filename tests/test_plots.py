@@ -1,0 +1,101 @@
+"""Tests for sgd_utils.plots: figures draw with Agg and hold the expected artists."""
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.contour import ContourSet  # noqa: E402
+
+from sgd_utils.descent import run  # noqa: E402
+from sgd_utils.optim import GD, SGD  # noqa: E402
+from sgd_utils.plots import plot_contours, plot_losses, plot_trajectory  # noqa: E402
+from sgd_utils.problems import Himmelblau, LeastSquares, LogisticRegression, Quadratic, Rosenbrock, Saddle  # noqa: E402
+
+
+@pytest.fixture
+def ax():
+    fig, ax = plt.subplots(figsize=(3, 2.5))
+    yield ax
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=60)  # the whole figure renders
+    assert buffer.getvalue().startswith(b"\x89PNG")
+    plt.close(fig)
+
+
+def contour_sets(ax):
+    return [artist for artist in ax.collections if isinstance(artist, ContourSet)]
+
+
+def test_contours_are_log_spaced_and_mark_every_minimizer(ax):
+    problem = Himmelblau()
+    contours = plot_contours(problem, ax, num_levels=12)
+    assert contour_sets(ax) == [contours]
+    assert len(contours.levels) == 12
+    ratios = contours.levels[1:] / contours.levels[:-1]
+    np.testing.assert_allclose(ratios, ratios[0])
+    stars = [line for line in ax.lines if line.get_marker() == "*"]
+    assert len(stars) == 1
+    np.testing.assert_allclose(np.column_stack(stars[0].get_data()), problem.minimizers)
+    assert ax.get_xlim() == (-5.0, 5.0) and ax.get_ylim() == (-5.0, 5.0)
+
+
+def test_saddle_contours_fall_back_to_linear_levels(ax):
+    contours = plot_contours(Saddle(), ax, num_levels=10)
+    assert contours.levels.min() < 0 < contours.levels.max()
+
+
+def test_contours_of_a_two_dimensional_stochastic_problem(ax):
+    problem = LogisticRegression(num_samples=100, dim=2, seed=0)
+    plot_contours(problem, ax, resolution=30)
+    assert len(contour_sets(ax)) == 1
+
+
+def test_contours_refuse_problems_that_are_not_2d(ax):
+    with pytest.raises(ValueError, match="dim=5"):
+        plot_contours(LeastSquares(num_samples=20, dim=5), ax)
+
+
+def test_trajectory_draws_every_point_and_keeps_the_limits(ax):
+    problem = Rosenbrock()
+    trace = run(problem, SGD([np.array([-1.5, 2.0])], lr=1e-3, momentum=0.9), 50)
+    plot_contours(problem, ax)
+    line = plot_trajectory(trace, ax, label="momentum")
+    np.testing.assert_array_equal(np.column_stack(line.get_data()), trace.params)
+    assert line.get_label() == "momentum"
+    start = [other for other in ax.lines if other.get_label() == "_start"]
+    assert len(start) == 1 and tuple(start[0].get_xydata()[0]) == tuple(trace.params[0])
+    assert ax.get_xlim() == problem.bounds[:2]
+
+
+def test_diverged_trajectory_ends_with_a_cross(ax):
+    trace = run(Quadratic([1.0, 10.0]), GD([np.array([1.0, 1.0])], lr=0.3), 100)
+    plot_trajectory(trace, ax)
+    crosses = [line for line in ax.lines if line.get_marker() == "x"]
+    assert len(crosses) == 1
+    np.testing.assert_array_equal(crosses[0].get_xydata()[0], trace.params[-1])
+
+
+def test_loss_curves_are_log_scale_gaps_with_divergence_marked(ax):
+    problem = Quadratic([1.0, 10.0])
+    converging = run(problem, GD([np.array([1.0, 1.0])], lr=0.1), 40)
+    diverging = run(problem, GD([np.array([1.0, 1.0])], lr=0.3), 100)
+    lines = plot_losses([converging, diverging], ax, labels=["lr 0.1", "lr 0.3"])
+    assert ax.get_yscale() == "log" and len(lines) == 2
+    np.testing.assert_allclose(lines[0].get_ydata(), converging.loss_gaps)
+    crosses = [line for line in ax.lines if line.get_marker() == "x"]
+    assert len(crosses) == 1 and crosses[0].get_xdata()[0] == diverging.diverged_at
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["lr 0.1", "lr 0.3"]
+
+
+def test_loss_curve_leaves_out_zero_gaps(ax):
+    # GD with lr = 1/L on a 1-eigenvalue quadratic lands exactly on the minimum after one step.
+    trace = run(Quadratic([2.0, 2.0]), GD([np.array([1.0, 1.0])], lr=0.5), 5)
+    (line,) = plot_losses(trace, ax)
+    ydata = line.get_ydata()
+    assert ydata[0] == pytest.approx(2.0) and np.all(np.isnan(ydata[1:]))
+    assert line.get_label() == trace.label
