@@ -1,0 +1,257 @@
+r"""The mini-batch training loop and the history it returns.
+
+One step of :func:`fit` is, with the batch :math:`\mathcal B_t` of ``batch_size`` rows drawn
+without replacement from this epoch's shuffle,
+
+.. math::
+
+    \gamma_t \leftarrow \mathrm{schedule}(t), \qquad
+    g_t \leftarrow \nabla_\theta \tfrac{1}{|\mathcal B_t|} \textstyle\sum_{i \in \mathcal B_t}
+        c(\theta; x_i, y_i), \qquad
+    \theta \leftarrow \mathrm{optimizer.step}(g_t) \text{ with learning rate } \gamma_t,
+
+where :math:`\theta` is ``model.params``, :math:`c` the model's per-example cost and
+:math:`t` the 0-based step counted across epochs.
+
+Default recipe (the bundled sample: 8,000 training and 2,000 test digits; about 4 s on one
+core, the same numbers on every run)::
+
+    from sgd_utils.data import load_sample
+    from sgd_utils.mlp import MLP
+    from sgd_utils.optim import SGD
+    from sgd_utils.train import fit
+
+    data = load_sample()
+    model = MLP([784, 256, 128, 10], activation="relu", init="he", seed=0)
+    optimizer = SGD(model.params, lr=0.05, momentum=0.9)
+    history = fit(model, optimizer, data.X_train, data.y_train, epochs=20, batch_size=32,
+                  validation=(data.X_test, data.y_test), seed=0)
+    history.val_accuracy[-1]  # 0.9655 (seeds 1, 2, 3: 0.9615, 0.963, 0.9615)
+
+The smaller ``MLP([784, 128, 10])`` with the same settings reaches 0.952 (seed 0): with
+only 8,000 training digits both nets fit the training set exactly within a few epochs, and
+the second hidden layer generalises better.
+
+Full-MNIST recipe aiming at >= 98% test accuracy (Nielsen's best MLP reaches 98.04%):
+``MLP([784, 256, 128, 10], "relu", init="he")``, ``SGD(lr=0.05, momentum=0.9,
+weight_decay=1e-4)``, ``batch_size=64``, 30 epochs with a cosine decay of the learning rate
+(``schedule=lambda t: 0.025 * (1 + math.cos(math.pi * t / (30 * 938)))``). It is untested at
+full scale: ``sgd_utils.data.load_mnist`` needs a network, which our CI does not have.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+
+@dataclass
+class History:
+    """What :func:`fit` records: per step, per epoch, and where training diverged.
+
+    Attributes
+    ----------
+    losses, lrs : ndarray, shape (num_steps,)
+        Mini-batch loss and learning rate of every step taken.
+    train_loss, train_accuracy, val_loss, val_accuracy, epoch_times : ndarray, (num_epochs,)
+        Metrics at the end of each completed epoch (the ``val_*`` are empty without
+        validation data) and the wall time of each epoch in seconds, evaluation included.
+    steps_per_epoch : int
+    diverged_at : int or None
+        The step whose loss was not finite; training stopped there, before updating.
+    """
+
+    losses: np.ndarray
+    lrs: np.ndarray
+    steps_per_epoch: int
+    train_loss: np.ndarray = field(default_factory=lambda: np.empty(0))
+    train_accuracy: np.ndarray = field(default_factory=lambda: np.empty(0))
+    val_loss: np.ndarray = field(default_factory=lambda: np.empty(0))
+    val_accuracy: np.ndarray = field(default_factory=lambda: np.empty(0))
+    epoch_times: np.ndarray = field(default_factory=lambda: np.empty(0))
+    diverged_at: int | None = None
+
+    def plot(self, ax=None):
+        """Loss per step (left) and accuracy per epoch (right); returns the two axes.
+
+        ``ax`` is None (a new figure), a pair of axes, or one axes (accuracy then goes on
+        a twin y axis).
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(8, 3), layout="constrained")
+        elif isinstance(ax, (list, tuple, np.ndarray)):
+            ax_loss, ax_acc = ax
+        else:
+            ax_loss, ax_acc = ax, ax.twinx()
+        steps = np.arange(len(self.losses))
+        ax_loss.plot(steps, self.losses, lw=0.5, alpha=0.5, label="mini-batch loss")
+        epoch_ends = self.steps_per_epoch * np.arange(1, len(self.train_loss) + 1)
+        ax_loss.plot(epoch_ends, self.train_loss, "o-", label="train loss")
+        if len(self.val_loss):
+            ax_loss.plot(epoch_ends, self.val_loss, "s-", label="validation loss")
+        ax_loss.set(xlabel="step", ylabel="loss", yscale="log")
+        ax_loss.legend()
+        epochs = np.arange(1, len(self.train_accuracy) + 1)
+        ax_acc.plot(epochs, self.train_accuracy, "o-", color="C1", label="train accuracy")
+        if len(self.val_accuracy):
+            ax_acc.plot(epochs, self.val_accuracy, "s-", color="C2",
+                        label="validation accuracy")
+        ax_acc.set(xlabel="epoch", ylabel="accuracy")
+        ax_acc.legend(loc="lower right")
+        if self.diverged_at is not None:
+            ax_loss.axvline(self.diverged_at, color="red", ls=":", label="diverged")
+        return ax_loss, ax_acc
+
+
+def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=None, seed=0,
+        progress=True, eval_train=True):
+    r"""Train ``model`` with ``optimizer`` on mini-batches of ``(X, y)``; return a History.
+
+    Parameters
+    ----------
+    model : sgd_utils.mlp.MLP
+    optimizer : a facade of ``sgd_utils.optim`` holding ``model.params``
+        ``optimizer.step(grads)`` must update ``model.params`` in place.
+    X : ndarray, shape (N, model.sizes[0])
+        Training inputs, converted once to the model's dtype.
+    y : ndarray of int, shape (N,)
+        Training labels in ``[0, model.sizes[-1])``.
+    epochs : int
+        Passes over the data; each shuffles the rows anew.
+    batch_size : int
+        Rows per step; the last batch of an epoch holds the remainder (``drop_last=False``).
+    schedule : callable or None
+        ``schedule(step) -> lr`` for the 0-based global step, set as ``optimizer.lr``
+        before each step (see ``sgd_utils.schedules``); None keeps ``optimizer.lr``.
+    validation : (X_val, y_val) or None
+        Evaluated at the end of every epoch.
+    seed : int
+        Seed of ``np.random.default_rng`` drawing the epoch permutations; the same seed,
+        model and optimizer give bit-identical parameters and history.
+    progress : bool
+        Show a ``tqdm.auto`` progress bar (a widget in notebooks, text in terminals).
+    eval_train : bool
+        Evaluate loss and accuracy on the whole training set after each epoch (one extra
+        forward pass). False records the mean mini-batch loss of the epoch and NaN accuracy.
+
+    Returns
+    -------
+    History
+
+    Notes
+    -----
+    A non-finite loss stops training at that step before the update, sets
+    ``History.diverged_at``, and emits no floating-point warnings (``np.errstate``). Unlike a
+    ``torch.utils.data.DataLoader`` loop, a batch is one fancy-indexing gather and the model
+    reuses its buffers, so a step allocates little more than the batch itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sgd_utils.mlp import MLP
+    >>> from sgd_utils.optim import SGD
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((64, 4), dtype=np.float32); y = (X[:, 0] > 0).astype(int)
+    >>> model = MLP([4, 16, 2], seed=0)
+    >>> history = fit(model, SGD(model.params, lr=0.1, momentum=0.9), X, y, epochs=5,
+    ...               batch_size=8, progress=False)
+    >>> len(history.losses), bool(history.train_accuracy[-1] > 0.9)
+    (40, True)
+    """
+    X, y = model._checked_batch(X, y)
+    if validation is not None:
+        validation = model._checked_batch(*validation)
+    epochs, batch_size = _checked_count("epochs", epochs, 0), _checked_count(
+        "batch_size", batch_size, 1)
+    steps_per_epoch = -(-len(y) // batch_size)
+    history = History(losses=np.full(epochs * steps_per_epoch, np.nan),
+                      lrs=np.full(epochs * steps_per_epoch, np.nan),
+                      steps_per_epoch=steps_per_epoch)
+    metrics = {name: [] for name in ("train_loss", "train_accuracy", "val_loss",
+                                     "val_accuracy", "epoch_times")}
+    rng = np.random.default_rng(seed)
+    runner = _EpochRunner(model, optimizer, X, y, batch_size, schedule, history)
+    from tqdm.auto import tqdm
+
+    # Divergence is detected from the loss below; errstate keeps it from flooding warnings.
+    with np.errstate(all="ignore"), tqdm(total=len(history.losses), disable=not progress,
+                                         unit="step") as bar:
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            history.diverged_at = runner.run(rng.permutation(len(y)), epoch, bar)
+            if history.diverged_at is not None:
+                break
+            _record_epoch(metrics, model, runner, X, y, validation, eval_train)
+            metrics["epoch_times"].append(time.perf_counter() - start)
+            bar.set_postfix(_postfix(metrics), refresh=False)
+    for name, values in metrics.items():
+        setattr(history, name, np.array(values, dtype=np.float64))
+    if history.diverged_at is not None:
+        history.losses = history.losses[:history.diverged_at + 1]
+        history.lrs = history.lrs[:history.diverged_at + 1]
+    return history
+
+
+class _EpochRunner:
+    """The inner loop: gather a batch, set the lr, backprop, step."""
+
+    def __init__(self, model, optimizer, X, y, batch_size, schedule, history):
+        self.model, self.optimizer, self.schedule = model, optimizer, schedule
+        self.X, self.y, self.batch_size, self.history = X, y, batch_size, history
+        self.grads = [np.empty_like(p) for p in model.params]
+        self.epoch_loss = math.nan
+
+    def run(self, order, epoch, bar):
+        """One epoch over the rows in ``order``; the step whose loss diverged, or None."""
+        model, optimizer, schedule = self.model, self.optimizer, self.schedule
+        losses, lrs, grads = self.history.losses, self.history.lrs, self.grads
+        step = epoch * self.history.steps_per_epoch
+        first = step
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            # Fancy indexing gathers rows ~10x faster than np.take(..., out=) (numpy 2.4).
+            X_batch, y_batch = self.X[rows], self.y[rows]  # (B, 784), (B,)
+            if schedule is not None:
+                optimizer.lr = schedule(step)
+            lrs[step] = optimizer.lr
+            loss = losses[step] = model.loss_and_grads_unchecked(X_batch, y_batch, grads)
+            if not math.isfinite(loss):
+                return step
+            optimizer.step(grads)
+            step += 1
+            bar.update()
+        self.epoch_loss = float(losses[first:step].mean())
+        return None
+
+
+def _record_epoch(metrics, model, runner, X, y, validation, eval_train):
+    if eval_train:
+        loss, accuracy = model.evaluate(X, y)
+    else:
+        loss, accuracy = runner.epoch_loss, math.nan
+    metrics["train_loss"].append(loss)
+    metrics["train_accuracy"].append(accuracy)
+    if validation is not None:
+        loss, accuracy = model.evaluate(*validation)
+        metrics["val_loss"].append(loss)
+        metrics["val_accuracy"].append(accuracy)
+
+
+def _postfix(metrics):
+    shown = {"loss": metrics["train_loss"][-1], "acc": metrics["train_accuracy"][-1]}
+    if metrics["val_accuracy"]:
+        shown["val_acc"] = metrics["val_accuracy"][-1]
+    return {name: f"{value:.4f}" for name, value in shown.items()}
+
+
+def _checked_count(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)

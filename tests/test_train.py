@@ -1,0 +1,180 @@
+"""Tests of sgd_utils.train: batching, schedules, determinism, divergence, history, accuracy."""
+import math
+import warnings
+
+import matplotlib
+import numpy as np
+import pytest
+
+from sgd_utils.mlp import MLP
+from sgd_utils.optim import SGD
+from sgd_utils.train import History, fit
+
+matplotlib.use("Agg")
+
+
+def toy_data(num_rows=50, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((num_rows, 6), dtype=np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64) + (X[:, 2] > 1)
+    return X, y
+
+
+def train_toy(seed=0, **kwargs):
+    X, y = toy_data()
+    model = MLP([6, 8, 3], seed=1)
+    options = dict(epochs=3, batch_size=16, validation=toy_data(20, seed=9), seed=seed,
+                   progress=False) | kwargs
+    history = fit(model, SGD(model.params, lr=0.1, momentum=0.9), X, y, **options)
+    return model, history
+
+
+def test_fit_equals_a_hand_written_loop_on_the_same_permutations():
+    X, y = toy_data()
+    model, history = train_toy(seed=7)
+    reference = MLP([6, 8, 3], seed=1)
+    optimizer = SGD(reference.params, lr=0.1, momentum=0.9)
+    rng, losses = np.random.default_rng(7), []
+    for _ in range(3):
+        order = rng.permutation(50)
+        for start in range(0, 50, 16):  # batches of 16, 16, 16 and a last one of 2
+            rows = order[start:start + 16]
+            loss, grads = reference.loss_and_grads(X[rows], y[rows])
+            optimizer.step(grads)
+            losses.append(loss)
+    np.testing.assert_array_equal(history.losses, losses)
+    for ours, theirs in zip(model.params, reference.params):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_history_shapes_and_epoch_metrics():
+    model, history = train_toy()
+    assert history.steps_per_epoch == 4 and len(history.losses) == len(history.lrs) == 12
+    for name in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "epoch_times"):
+        assert getattr(history, name).shape == (3,)
+    assert np.all(history.lrs == 0.1) and history.diverged_at is None
+    assert np.all(history.epoch_times > 0)
+    X_val, y_val = toy_data(20, seed=9)
+    assert (history.val_loss[-1], history.val_accuracy[-1]) == model.evaluate(X_val, y_val)
+    assert (history.train_loss[-1], history.train_accuracy[-1]) == model.evaluate(*toy_data())
+
+
+def test_without_eval_train_the_epoch_loss_is_the_mean_step_loss():
+    _, history = train_toy(eval_train=False, validation=None)
+    np.testing.assert_allclose(history.train_loss, history.losses.reshape(3, 4).mean(axis=1))
+    assert np.isnan(history.train_accuracy).all() and history.val_loss.size == 0
+
+
+def test_same_seed_is_bit_identical_and_another_seed_differs():
+    first_model, first = train_toy(seed=3)
+    second_model, second = train_toy(seed=3)
+    for p, q in zip(first_model.params, second_model.params):
+        assert p.tobytes() == q.tobytes()
+    for name in ("losses", "lrs", "train_loss", "train_accuracy", "val_loss", "val_accuracy"):
+        assert getattr(first, name).tobytes() == getattr(second, name).tobytes()
+    _, other = train_toy(seed=4)
+    assert not np.array_equal(first.losses, other.losses)
+
+
+def test_schedule_sets_the_learning_rate_before_each_step():
+    seen = []
+
+    def schedule(step):
+        seen.append(step)
+        return 0.1 / (1 + step)
+
+    X, y = toy_data()
+    model = MLP([6, 8, 3], seed=1)
+    optimizer = SGD(model.params, lr=1.0, momentum=0.9)
+    history = fit(model, optimizer, X, y, 2, 16, schedule=schedule, progress=False)
+    assert seen == list(range(8))
+    np.testing.assert_allclose(history.lrs, [0.1 / (1 + t) for t in range(8)])
+    assert optimizer.lr == pytest.approx(0.1 / 8)
+
+
+def test_divergence_stops_cleanly_without_warnings():
+    X, y = toy_data()
+    X = X * 1e3
+    model = MLP([6, 8, 3], "sigmoid", seed=1)
+    optimizer = SGD(model.params, lr=1e30, momentum=0.9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        history = fit(model, optimizer, X, y, epochs=50, batch_size=10, progress=False)
+    t = history.diverged_at
+    assert t is not None and len(history.losses) == t + 1
+    assert not math.isfinite(history.losses[-1]) and np.isfinite(history.losses[:-1]).all()
+    assert len(history.train_loss) == t // history.steps_per_epoch  # completed epochs only
+
+
+def test_progress_bar_reports_steps(capsys):
+    train_toy(progress=True)
+    err = capsys.readouterr().err
+    assert "12/12" in err and "val_acc" in err
+
+
+def test_plot_draws_loss_and_accuracy():
+    _, history = train_toy()
+    ax_loss, ax_acc = history.plot()
+    assert len(ax_loss.lines) == 3 and len(ax_acc.lines) == 2
+    assert ax_acc.get_xlabel() == "epoch"
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    left, right = history.plot(ax)
+    assert left is ax and right is not ax
+    plt.close("all")
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(epochs=-1), ValueError, "epochs must be >= 0, got -1"),
+    (dict(epochs=1.5), TypeError, "epochs must be an int"),
+    (dict(batch_size=0), ValueError, "batch_size must be >= 1, got 0"),
+    (dict(y=np.zeros(49, int)), ValueError, r"y must have shape \(50,\)"),
+    (dict(y=np.full(50, 3)), ValueError, r"labels in \[0, 3\)"),
+    (dict(validation=(np.zeros((4, 5)), np.zeros(4, int))), ValueError, "X must have shape"),
+])
+def test_bad_arguments_raise_errors_naming_them(kwargs, error, match):
+    X, y = toy_data()
+    model = MLP([6, 8, 3])
+    arguments = dict(X=X, y=y, epochs=1, batch_size=8) | kwargs
+    with pytest.raises(error, match=match):
+        fit(model, SGD(model.params, lr=0.1), progress=False, **arguments)
+
+
+def test_one_epoch_matches_a_torch_loop():
+    torch = pytest.importorskip("torch")
+    X, y = toy_data(40)
+    model = MLP([6, 8, 3], "tanh", seed=2).astype(np.float64)
+    initial = [p.copy() for p in model.params]
+    fit(model, SGD(model.params, lr=0.05, momentum=0.9), X.astype(np.float64), y, 1, 8,
+        seed=5, progress=False)
+    params = [torch.tensor(p, requires_grad=True) for p in initial]
+    optimizer = torch.optim.SGD(params, lr=0.05, momentum=0.9)
+    X_t, y_t = torch.tensor(X, dtype=torch.float64), torch.tensor(y)
+    for start in range(0, 40, 8):
+        rows = torch.tensor(np.random.default_rng(5).permutation(40)[start:start + 8])
+        hidden = torch.tanh(X_t[rows] @ params[0] + params[1])
+        loss = torch.nn.functional.cross_entropy(hidden @ params[2] + params[3], y_t[rows])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    for ours, theirs in zip(model.params, params):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_default_recipe_on_the_bundled_sample():
+    """The module docstring's recipe; the accuracy measured when it was written is asserted."""
+    from sgd_utils.data import load_sample
+
+    data = load_sample()
+    model = MLP([784, 256, 128, 10], activation="relu", init="he", seed=0)
+    optimizer = SGD(model.params, lr=0.05, momentum=0.9)
+    history = fit(model, optimizer, data.X_train, data.y_train, epochs=20, batch_size=32,
+                  validation=(data.X_test, data.y_test), seed=0, progress=False)
+    assert history.val_accuracy[-1] >= 0.96
+    assert history.diverged_at is None and history.train_accuracy[-1] >= 0.99
+
+
+def test_history_is_a_plain_dataclass():
+    history = History(losses=np.ones(2), lrs=np.ones(2), steps_per_epoch=2)
+    assert history.train_loss.size == 0 and history.diverged_at is None
