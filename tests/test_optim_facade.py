@@ -58,6 +58,9 @@ FACADES = {
     ),
     "Adam": (optim.Adam, {"amsgrad": True, "weight_decay": 0.01}, lambda p: optim.adam_init(p, True), optim.adam_update),
     "AdamW": (optim.AdamW, {"betas": (0.8, 0.9)}, optim.adam_init, optim.adamw_update),
+    # beta1 < 0.5 takes lerp's other formula, in both the rule and Adam's in-place step
+    "AdamW small beta1": (optim.AdamW, {"betas": (0.3, 0.9), "amsgrad": True}, lambda p: optim.adam_init(p, True), optim.adamw_update),
+    "Adam small beta1": (optim.Adam, {"betas": (0.0, 0.5), "weight_decay": 0.1}, optim.adam_init, optim.adam_update),
 }
 
 
@@ -65,7 +68,7 @@ def rule_kwargs(name, kwargs):
     """The facade's keyword arguments as the update rule takes them (init-only options removed)."""
     kwargs = dict(kwargs)
     kwargs.pop("initial_accumulator_value", None)
-    if name == "AdamW":
+    if name.startswith("AdamW"):
         kwargs.setdefault("weight_decay", 1e-2)
     return kwargs
 

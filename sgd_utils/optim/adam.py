@@ -151,6 +151,44 @@ def _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoup
     return new_param, AdamState(step=step, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq, max_exp_avg_sq=max_exp_avg_sq)
 
 
+def _adam_step_in_place(param, grad, state, scratch, lr, decoupled_weight_decay, *, betas, eps, weight_decay, amsgrad):
+    """:func:`_adam_step` writing ``param`` in place, with the same operations in the same order.
+
+    Temporaries go to the two ``scratch`` arrays; the moments are still new
+    arrays at each step, so earlier states stay valid.
+    """
+    beta1, beta2 = betas
+    work, update = scratch
+    step = state.step + 1
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param *= 1 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * param
+    # new arrays for the moments (out= keeps 0-d parameters arrays rather than NumPy scalars)
+    exp_avg = np.subtract(grad, state.exp_avg, out=np.empty_like(param))  # lerp(exp_avg, grad, 1 - beta1)
+    if 1 - beta1 < 0.5:
+        exp_avg *= 1 - beta1
+        exp_avg += state.exp_avg
+    else:
+        exp_avg *= 1 - (1 - beta1)
+        np.subtract(grad, exp_avg, out=exp_avg)
+    exp_avg_sq = np.multiply(state.exp_avg_sq, beta2, out=np.empty_like(param))
+    np.multiply(grad, 1 - beta2, out=work)
+    work *= grad
+    exp_avg_sq += work
+    max_exp_avg_sq = np.maximum(state.max_exp_avg_sq, exp_avg_sq) if amsgrad else None
+    step_size = lr / (1 - beta1**step)
+    bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+    denom = np.sqrt(max_exp_avg_sq if amsgrad else exp_avg_sq, out=work)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    np.multiply(exp_avg, step_size, out=update)
+    update /= denom
+    param -= update
+    return AdamState(step=step, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq, max_exp_avg_sq=max_exp_avg_sq)
+
+
 class Adam(Optimizer):
     r"""Adam, as ``torch.optim.Adam``, updating ``params`` in place.
 
@@ -181,6 +219,13 @@ class Adam(Optimizer):
 
     def init_state(self, param):
         return adam_init(param, self.hyperparams["amsgrad"])
+
+    def update_in_place(self, index, param, grad, state):
+        """The update rule applied in place, bit for bit (the trainer calls this once per mini-batch)."""
+        if not hasattr(self, "_scratch"):
+            self._scratch = [(np.empty_like(p), np.empty_like(p)) for p in self.params]
+        decoupled = self.update_rule is adamw_update
+        return _adam_step_in_place(param, grad, state, self._scratch[index], self._lr, decoupled, **self.hyperparams)
 
 
 class AdamW(Adam):

@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, check_grads, check_non_negative
+from .base import Optimizer, check_non_negative
 
 
 class GDState(NamedTuple):
@@ -201,13 +201,9 @@ class SGD(Optimizer):
         )
         self._scratch = [np.empty_like(param) for param in self.params]
 
-    def step(self, grads):
-        """Update every parameter in place; bit for bit the result of :func:`sgd_update`."""
-        grads = check_grads(self.params, grads)
-        for index, (param, grad) in enumerate(zip(self.params, grads)):
-            self.state[index] = _sgd_step_inplace(
-                param, grad, self.state[index], self._scratch[index], lr=self._lr, **self.hyperparams
-            )
+    def update_in_place(self, index, param, grad, state):
+        """:func:`sgd_update` applied in place, bit for bit."""
+        return _sgd_step_inplace(param, grad, state, self._scratch[index], lr=self._lr, **self.hyperparams)
 
 
 def _sgd_step_inplace(param, grad, state, scratch, *, lr, momentum, dampening, weight_decay, nesterov):
@@ -219,7 +215,7 @@ def _sgd_step_inplace(param, grad, state, scratch, *, lr, momentum, dampening, w
         if buffer is None:
             buffer = grad.copy()
         else:
-            buffer = np.multiply(buffer, momentum)  # a new array: the old state stays intact
+            buffer = np.multiply(buffer, momentum, out=np.empty_like(buffer))  # new: the old state stays intact
             if dampening == 0:
                 buffer += grad  # (1 - 0) * grad is grad exactly, so skipping the product changes no bit
             else:
