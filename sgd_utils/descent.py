@@ -108,17 +108,40 @@ def _check_run_arguments(problem, optimizer, num_steps, batch_size, schedule, di
 def run(problem, optimizer, num_steps, *, batch_size=None, schedule=None, seed=0, divergence_factor=1e6):
     r"""Run ``optimizer`` on ``problem`` for ``num_steps`` steps and return the :class:`Trace`.
 
-    ``optimizer`` is a facade from :mod:`sgd_utils.optim` holding a single
-    array, the start point, e.g. ``SGD([x], lr=1e-3)``: it is updated in
-    place, so after the run ``x`` is the last point (the trace keeps a copy of
-    the start in ``params[0]``). Before step ``t``, a ``schedule`` sets
-    ``optimizer.lr = schedule(t)``. With ``batch_size`` (stochastic problems
-    only) each step uses the gradient mean over one mini-batch, drawn by
-    :func:`epoch_batches` from ``np.random.default_rng(seed)``: reshuffled
-    every epoch, the last batch of an epoch smaller if ``batch_size`` does
-    not divide ``num_samples``. Without it every step is full-batch. The
-    recorded losses are always full-batch.
+    Parameters
+    ----------
+    problem : Problem or FiniteSum
+        From :mod:`sgd_utils.problems`: ``loss``, ``grad``, ``dim``, ``min_loss``.
+    optimizer : Optimizer
+        A facade from :mod:`sgd_utils.optim` holding a single array, the start
+        point, e.g. ``SGD([x], lr=1e-3)``. It is updated in place: after the
+        run ``x`` is the last point (``params[0]`` keeps a copy of the start),
+        and the optimizer keeps its state, so a second ``run`` continues the
+        first.
+    num_steps : int
+        The number of steps, unless the run diverges first.
+    batch_size : int, optional
+        Stochastic problems only: each step uses the mean gradient over one
+        mini-batch, from :func:`epoch_batches` with
+        ``np.random.default_rng(seed)``: reshuffled every epoch, the last
+        batch of an epoch smaller if ``batch_size`` does not divide
+        ``num_samples``. ``None`` (default): full-batch gradients.
+    schedule : callable, optional
+        ``schedule(t) -> lr`` (see :mod:`sgd_utils.schedules`); before step
+        ``t`` the runner sets ``optimizer.lr = schedule(t)``. ``None`` keeps
+        ``optimizer.lr``.
+    seed : int
+        Seeds the mini-batch order.
+    divergence_factor : float
+        See below.
 
+    Returns
+    -------
+    Trace
+        Points, full-batch losses, learning rates and state copies at every step.
+
+    Notes
+    -----
     Divergence: the run stops, without exception or NumPy warning, after
     the first step whose loss is not finite or whose loss gap exceeds
 
@@ -126,7 +149,11 @@ def run(problem, optimizer, num_steps, *, batch_size=None, schedule=None, seed=0
 
     and the trace records that step as ``diverged_at``. A loss falling
     without bound (the saddle) only stops the run once it is infinite.
+    The mini-batch order is that of a ``torch.utils.data.DataLoader`` with
+    ``shuffle=True, drop_last=False``, though not its random numbers.
 
+    Examples
+    --------
     >>> from sgd_utils.optim import GD
     >>> from sgd_utils.problems import Quadratic
     >>> x = np.array([1.0, 1.0])

@@ -41,13 +41,28 @@ def plot_contours(problem, ax, *, bounds=None, num_levels=15, resolution=150, cm
                   mark_minimizers=True):
     r"""Contour lines of the loss gap :math:`f(x) - f^\star` of a 2-D ``problem`` on ``ax``.
 
-    The levels are ``num_levels`` values evenly spaced on a log scale (a
-    valley floor and its walls both show), or linear where the loss goes
-    below ``min_loss`` (the saddle). The grid of ``resolution`` points per
-    side spans ``bounds`` (default ``problem.bounds``), which also becomes
-    the axes' limits, so trajectories drawn later cannot rescale the plot.
-    With ``mark_minimizers``, every point in ``problem.minimizers`` gets a
-    red star. Returns the ``ContourSet``.
+    Parameters
+    ----------
+    problem : Problem
+        Any 2-D problem of :mod:`sgd_utils.problems` (it has ``loss_grid``).
+    ax : matplotlib.axes.Axes
+    bounds : tuple, optional
+        ``(x_min, x_max, y_min, y_max)``, default ``problem.bounds``; they
+        also become the axes' limits, so trajectories drawn later cannot
+        rescale the plot.
+    num_levels : int
+        Number of contour lines, evenly spaced on a log scale (a valley floor
+        and its walls both show) over at most six decades below the largest
+        gap; linear where the loss goes below ``min_loss`` (the saddle).
+    resolution : int
+        Grid points per side.
+    cmap : str
+    mark_minimizers : bool
+        Put a red star on every point of ``problem.minimizers``.
+
+    Returns
+    -------
+    matplotlib.contour.ContourSet
     """
     if problem.dim != 2:
         raise ValueError(f"plot_contours needs a 2-D problem, got dim={problem.dim} ({problem.name})")
@@ -70,11 +85,26 @@ def plot_contours(problem, ax, *, bounds=None, num_levels=15, resolution=150, cm
 
 
 def plot_trajectory(trace, ax, *, label=None, color=None, markersize=2.5, coordinates=(0, 1)):
-    """The path of ``trace.params`` on ``ax``: dots at each step, an open circle at the start.
+    """The path of ``trace.params`` on ``ax``: a dot per step, an open circle at the start.
 
-    ``coordinates`` picks the two coordinates to draw (for problems of more
-    than two dimensions); ``label`` defaults to ``trace.label``. A diverged
-    run ends with a cross at its last finite point. Returns the path's ``Line2D``.
+    Parameters
+    ----------
+    trace : Trace
+        From :func:`sgd_utils.descent.run`; a diverged run ends with a cross
+        at its last finite point.
+    ax : matplotlib.axes.Axes
+    label : str, optional
+        Legend entry, default ``trace.label``.
+    color : optional
+        Any matplotlib colour, default the next of the colour cycle.
+    markersize : float
+    coordinates : pair of int
+        The two coordinates to draw, for problems of more than two dimensions.
+
+    Returns
+    -------
+    matplotlib.lines.Line2D
+        The path.
     """
     path = trace.params[:, list(coordinates)]
     (line,) = ax.plot(path[:, 0], path[:, 1], marker="o", markersize=markersize, linewidth=1.0, color=color,
@@ -91,11 +121,24 @@ def plot_trajectory(trace, ax, *, label=None, color=None, markersize=2.5, coordi
 def plot_losses(traces, ax, *, labels=None, colors=None):
     r"""Loss gaps :math:`f(x_t) - f^\star` against the step, log scale, one line per trace.
 
-    ``traces`` is a :class:`~sgd_utils.descent.Trace` or a list of them;
-    ``labels`` default to each ``trace.label`` and ``colors`` to the colour
-    cycle. Gaps that are 0, negative or not finite cannot be drawn on a log
-    scale and are left out. A diverged run ends with a cross at step
-    ``diverged_at`` (at its last drawable value). Returns the list of lines.
+    Parameters
+    ----------
+    traces : Trace or list of Trace
+    ax : matplotlib.axes.Axes
+    labels : list of str, optional
+        Legend entries, default each ``trace.label``.
+    colors : list, optional
+        One matplotlib colour per trace, default the colour cycle.
+
+    Returns
+    -------
+    list of matplotlib.lines.Line2D
+
+    Notes
+    -----
+    Gaps that are 0, negative or not finite cannot be drawn on a log scale
+    and are left out. A diverged run ends with a cross at step
+    ``diverged_at``, at its last drawable value.
     """
     traces = [traces] if isinstance(traces, Trace) else list(traces)
     labels = labels if labels is not None else [trace.label for trace in traces]

@@ -106,6 +106,19 @@ class LeastSquares(FiniteSum):
     normal equations (by ``np.linalg.lstsq``); ``hessian`` :math:`= X^\top X / n`
     with extreme eigenvalues ``mu`` and ``L``.
 
+    Parameters
+    ----------
+    num_samples, dim : int
+        :math:`n` and :math:`d`.
+    noise : float
+        :math:`\sigma`, the standard deviation of the target noise.
+    seed : int, optional
+        Seed of the data (0 when neither ``seed`` nor ``rng`` is given).
+    rng : numpy.random.Generator, optional
+        Draw the data from this generator instead.
+
+    Examples
+    --------
     >>> problem = LeastSquares(num_samples=100, dim=3, noise=0.1, seed=0)
     >>> bool(np.abs(problem.grad(problem.minimizer)).max() < 1e-12)
     True
@@ -153,6 +166,19 @@ class LogisticRegression(FiniteSum):
     :math:`\sigma` = ``noise`` (label noise). ``minimizer`` is found by
     Newton's method with backtracking, to machine precision.
 
+    Parameters
+    ----------
+    num_samples, dim : int
+        :math:`n` and :math:`d`.
+    noise : float
+        :math:`\sigma`, the label noise (0: linearly separable labels).
+    l2 : float
+        :math:`\lambda > 0`, the L2 regularisation strength.
+    seed, rng :
+        As for :class:`LeastSquares`.
+
+    Examples
+    --------
     >>> problem = LogisticRegression(num_samples=200, dim=2, seed=1)
     >>> bool(np.abs(problem.grad(problem.minimizer)).max() < 1e-14)
     True

@@ -46,6 +46,20 @@ class Quadratic(Problem):
     largest eigenvalues: gradient descent converges for ``lr < 2 / L``, at a
     rate set by ``condition_number`` :math:`= L / \mu`.
 
+    Parameters
+    ----------
+    eigenvalues : array_like, shape (dim,)
+        Positive Hessian eigenvalues; their number sets ``dim``.
+    rotation : float or ndarray, optional
+        Angle (radians, 2-D only) or orthogonal ``(dim, dim)`` matrix;
+        :func:`random_rotation` draws one.
+    center : array_like, optional
+        The minimiser, default the origin.
+    name : str, optional
+        Label for plots, default ``"quadratic, kappa=..."``.
+
+    Examples
+    --------
     >>> q = Quadratic.from_condition_number(10.0)
     >>> q.eigenvalues, q.L, q.condition_number
     (array([ 1., 10.]), 10.0, 10.0)
