@@ -27,8 +27,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet -r requirements.txt    # ends with -e . (sgd_utils)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (sgd-book)" >/dev/null
 	touch $@
 
@@ -82,7 +81,9 @@ bench: venv
 lock:
 	rm -rf _build/lockvenv && $(PYTHON) -m venv _build/lockvenv
 	_build/lockvenv/bin/pip install --quiet -r requirements.in
-	_build/lockvenv/bin/pip freeze --exclude-editable > requirements.txt
+	echo "# Exact versions CI tested; generated from requirements.in by 'make lock'." > requirements.txt
+	_build/lockvenv/bin/pip freeze --exclude-editable >> requirements.txt
+	printf '# The book'"'"'s own package, editable (Binder installs this file as it is).\n-e .\n' >> requirements.txt
 
 clean:
 	rm -rf _build test-artifacts .pytest_cache

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
-ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+ARTIFACTS = Path(os.environ.get("BOOK_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
