@@ -19,6 +19,7 @@ here each value is the closed form, so the two agree to rounding (~1e-15).
 import math
 from bisect import bisect_right
 from dataclasses import dataclass
+from numbers import Integral
 from operator import index
 
 
@@ -37,6 +38,14 @@ class Schedule:
 
     def lr_at(self, step):
         raise NotImplementedError
+
+
+def _is_count(value):
+    return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
+
+
+def _check_count(name, value):
+    _check(_is_count(value), f"{name} must be an integer >= 1, got {name}={value!r}")
 
 
 def _check_lr(name, value):
@@ -78,7 +87,7 @@ class StepLR(Schedule):
 
     def __post_init__(self):
         _check_lr("lr", self.lr)
-        _check(self.step_size >= 1, f"step_size must be >= 1, got step_size={self.step_size!r}")
+        _check_count("step_size", self.step_size)
         _check(self.gamma > 0, f"gamma must be > 0, got gamma={self.gamma!r}")
 
     def lr_at(self, step):
@@ -104,7 +113,7 @@ class MultiStepLR(Schedule):
     def __post_init__(self):
         _check_lr("lr", self.lr)
         milestones = tuple(self.milestones)
-        _check(list(milestones) == sorted(milestones) and all(m >= 1 for m in milestones),
+        _check(list(milestones) == sorted(milestones) and all(_is_count(m) for m in milestones),
                f"milestones must be increasing positive integers, got milestones={milestones!r}")
         object.__setattr__(self, "milestones", milestones)
         _check(self.gamma > 0, f"gamma must be > 0, got gamma={self.gamma!r}")
@@ -163,7 +172,7 @@ class CosineAnnealingLR(Schedule):
 
     def __post_init__(self):
         _check_lr("lr", self.lr)
-        _check(self.T_max >= 1, f"T_max must be >= 1, got T_max={self.T_max!r}")
+        _check_count("T_max", self.T_max)
         _check_lr("eta_min", self.eta_min)
 
     def lr_at(self, step):
@@ -197,7 +206,7 @@ class LinearLR(Schedule):
         _check(0 < self.start_factor <= 1,
                f"start_factor must be in (0, 1], got start_factor={self.start_factor!r}")
         _check(0 <= self.end_factor <= 1, f"end_factor must be in [0, 1], got end_factor={self.end_factor!r}")
-        _check(self.total_iters >= 1, f"total_iters must be >= 1, got total_iters={self.total_iters!r}")
+        _check_count("total_iters", self.total_iters)
 
     def lr_at(self, step):
         fraction = min(step, self.total_iters) / self.total_iters
@@ -290,7 +299,7 @@ class OneCycleLR(Schedule):
 
     def __post_init__(self):
         _check_lr("max_lr", self.max_lr)
-        _check(self.total_steps >= 1, f"total_steps must be >= 1, got total_steps={self.total_steps!r}")
+        _check_count("total_steps", self.total_steps)
         _check(0 <= self.pct_start <= 1, f"pct_start must be in [0, 1], got pct_start={self.pct_start!r}")
         _check(self.anneal_strategy in ("cos", "linear"),
                f"anneal_strategy must be 'cos' or 'linear', got anneal_strategy={self.anneal_strategy!r}")
@@ -352,7 +361,7 @@ class SequentialLR(Schedule):
                f"schedules must be a non-empty sequence of callables, got schedules={schedules!r}")
         _check(len(milestones) == len(schedules) - 1,
                f"milestones needs len(schedules) - 1 = {len(schedules) - 1} entries, got milestones={milestones!r}")
-        _check(list(milestones) == sorted(set(milestones)) and all(m >= 1 for m in milestones),
+        _check(list(milestones) == sorted(set(milestones)) and all(_is_count(m) for m in milestones),
                f"milestones must be increasing positive integers, got milestones={milestones!r}")
         object.__setattr__(self, "schedules", schedules)
         object.__setattr__(self, "milestones", milestones)

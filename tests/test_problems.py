@@ -178,7 +178,7 @@ def test_quadratic_gradient_descent_with_lr_one_over_l_contracts(kappa, angle):
     x = np.array([1.0, -1.0])
     x_next = x - q.grad(x) / q.L
     # Each eigen-component shrinks by 1 - lambda / L <= 1 - 1 / kappa.
-    assert np.linalg.norm(x_next) <= (1 - 1 / kappa) * np.linalg.norm(x) * (1 + 1e-12)
+    assert np.linalg.norm(x_next) <= (1 - 1 / kappa) * np.linalg.norm(x) + 1e-12
 
 
 @pytest.mark.parametrize("make, message", [
@@ -195,6 +195,8 @@ def test_quadratic_gradient_descent_with_lr_one_over_l_contracts(kappa, angle):
     (lambda: LeastSquares(noise=-1.0), "noise=-1.0"),
     (lambda: LeastSquares(seed=1, rng=np.random.default_rng(1)), "seed=1"),
     (lambda: LogisticRegression(l2=0.0), "l2=0.0"),
+    (lambda: Rosenbrock(b=-1.0), "b=-1.0"),
+    (lambda: STOCHASTIC["logistic"].grad(np.zeros(3), []), r"idx=\[\]"),
     (lambda: Rosenbrock().grad(np.zeros(3)), r"x.shape=\(3,\)"),
     (lambda: STOCHASTIC["least_squares"].loss_grid(np.zeros(2), np.zeros(2)), "dim=4"),
 ])

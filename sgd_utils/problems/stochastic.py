@@ -45,7 +45,11 @@ class FiniteSum:
         if x.dtype not in self._by_dtype:
             self._by_dtype[x.dtype] = (self.X.astype(x.dtype), self.y.astype(x.dtype))
         X, y = self._by_dtype[x.dtype]
-        return (x, X, y) if idx is None else (x, X[idx], y[idx])
+        if idx is None:
+            return x, X, y
+        if len(y[idx]) == 0:  # a mean over no samples is undefined
+            raise ValueError(f"idx must select at least one sample, got idx={idx!r}")
+        return x, X[idx], y[idx]
 
     def loss(self, x, idx=None):
         """The mean loss over the samples ``idx`` (all when ``None``), a Python float."""

@@ -139,6 +139,8 @@ class Rosenbrock(Problem):
     dim = 2
 
     def __init__(self, a=1.0, b=100.0):
+        if not b > 0:
+            raise ValueError(f"b must be > 0 (else there is no minimum), got b={b!r}")
         self.a, self.b = float(a), float(b)
         self.minimizers = np.array([[self.a, self.a**2]])
         self.min_loss = 0.0
