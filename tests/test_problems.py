@@ -209,3 +209,19 @@ def test_non_real_point_raises_type_error():
     with pytest.raises(TypeError, match="complex"):
         Rosenbrock().loss(np.zeros(2, dtype=complex))
     assert Rosenbrock().loss([0, 0]) == 1.0  # integers are promoted to float64
+
+
+def test_minibatch_gradient_variance_follows_sampling_without_replacement():
+    # Over all C(n, B) batches, the batch-mean gradient is unbiased and its variance is
+    # sigma^2 / B * (n - B) / (n - 1), sigma^2 the per-sample gradient variance: SGD's noise.
+    from itertools import combinations
+
+    problem = LeastSquares(num_samples=8, dim=2, noise=0.5, seed=3)
+    x = np.array([0.7, -0.4])
+    per_sample = problem.per_sample_grads(x)
+    sigma2 = np.mean(np.sum((per_sample - problem.grad(x)) ** 2, axis=1))
+    for batch_size in (1, 3, 8):
+        grads = np.array([problem.grad(x, list(b)) for b in combinations(range(8), batch_size)])
+        np.testing.assert_allclose(grads.mean(axis=0), problem.grad(x), atol=1e-14)
+        variance = np.mean(np.sum((grads - problem.grad(x)) ** 2, axis=1))
+        assert variance == pytest.approx(sigma2 / batch_size * (8 - batch_size) / 7, rel=1e-12, abs=1e-28)
