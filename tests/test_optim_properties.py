@@ -115,3 +115,19 @@ def test_a_zero_learning_rate_leaves_params_unchanged(arrays):
             kwargs = {**kwargs, "weight_decay": 0.0}  # lr * weight_decay is 0 anyway; keep the test about lr
         new_param, _ = update(param, grad, init(param), **{**kwargs, "lr": 0.0})
         np.testing.assert_array_equal(new_param, param, err_msg=name)
+
+
+@SMALL_SETTINGS
+@given(param_and_grad(), st.floats(1e-3, 0.5), st.floats(0.1, 0.99))  # momentum 0 keeps no buffer
+def test_pytorch_momentum_equals_sutskevers_at_a_constant_lr(arrays, lr, momentum):
+    """The sgd_update docstring's claim: v <- mu v - lr g, x <- x + v gives the same iterates, v = -lr b."""
+    param, grad = arrays
+    x, state = param.astype(np.float64), optim.sgd_init(param)
+    y, velocity = param.astype(np.float64), np.zeros(param.shape)
+    for step in range(5):
+        g = np.cos(step + x) * grad  # a gradient that changes from step to step
+        x, state = optim.sgd_update(x, g, state, lr=lr, momentum=momentum)
+        velocity = momentum * velocity - lr * np.cos(step + y) * grad
+        y = y + velocity
+        np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(-lr * state.momentum_buffer, velocity, rtol=1e-9, atol=1e-9)

@@ -77,6 +77,9 @@ def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay
     :math:`\epsilon` inside the square root, :math:`\sqrt{\tilde v + \epsilon}`,
     default to :math:`\alpha = 0.9` (``rho``) and put the learning rate inside
     the momentum buffer (Sutskever's convention, see :func:`sgd_update`).
+    Centered, :math:`v - \bar g^2` is a variance that rounding can push below
+    zero when the gradient stays the same for a long time; the step is then NaN
+    (with NumPy's "invalid value" warning), as it is in PyTorch.
 
     Examples
     --------

@@ -100,12 +100,13 @@ def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_de
     As in PyTorch, the buffer starts at the first gradient (not at zero) and the
     learning rate multiplies the buffer rather than sitting inside it. Sutskever
     et al. (2013) and Keras write the velocity as :math:`v \leftarrow \mu v - \gamma g`,
-    :math:`\theta \leftarrow \theta + v`. With a constant learning rate the two
-    give the same iterates (:math:`v = -\gamma b`, apart from the first step,
-    where PyTorch's buffer is :math:`g` rather than :math:`(1-\tau)g`); when the learning
-    rate changes they differ, because PyTorch applies the new rate to the whole
-    accumulated velocity. Weight decay here is an L2 penalty added to the gradient,
-    so it is also accumulated in the momentum (compare :func:`adamw_update`).
+    :math:`\theta \leftarrow \theta + v`. With a constant learning rate and no
+    dampening the two give the same iterates, with :math:`v = -\gamma b`; when the
+    learning rate changes they differ, because PyTorch applies the new rate to
+    the whole accumulated velocity. Dampening scales every gradient but the first
+    by :math:`1 - \tau` (PyTorch's buffer starts at :math:`g`, not :math:`(1 - \tau) g`).
+    Weight decay here is an L2 penalty added to the gradient,
+    so it is also accumulated in the momentum (compare :func:`~sgd_utils.optim.adamw_update`).
 
     Examples
     --------
