@@ -8,7 +8,11 @@ HTML   := _build/html
 PORT   ?= 8000
 # Notebooks: the chapters, plus the executable pages of the front matter.
 NOTEBOOKS := $(wildcard chapters/*.ipynb) $(wildcard book/*.ipynb)
-BOOK_BUILD := SGD_UTILS_SLIDERS=static $(BIN)/jupyter-book build . --toc book/_toc.yml
+# Static sliders: every position precomputed, so the web book needs no kernel.
+STATIC := SGD_UTILS_SLIDERS=static
+# Notebooks run first, one per core, into Jupyter Book's cache; the build then only renders them.
+EXECUTE := $(STATIC) $(BIN)/python scripts/execute_notebooks.py --cache _build/.jupyter_cache
+BOOK_BUILD := $(STATIC) $(BIN)/jupyter-book build . --toc book/_toc.yml
 
 .PHONY: help venv vendor book test unit nbval book-strict browser lab serve refresh-notebooks \
         bench lock clean
@@ -39,6 +43,7 @@ book/web_assets/vendor/MANIFEST.json: scripts/vendor_web_assets.py book/web_asse
 
 # --- the book -------------------------------------------------------------------------------
 book: venv vendor
+	$(EXECUTE) $(NOTEBOOKS)
 	$(BOOK_BUILD)
 	@echo
 	@echo "The book is in $(HTML)/. Open $(HTML)/index.html in a browser,"
@@ -64,6 +69,7 @@ nbval: venv
 
 # -W: a warning fails the build; -n: so does a broken reference. Runs every notebook (cached).
 book-strict: venv vendor
+	$(EXECUTE) $(NOTEBOOKS)
 	$(BOOK_BUILD) -W -n --keep-going
 
 browser: venv
