@@ -54,7 +54,7 @@ def adagrad_update(param, grad, state, *, lr, lr_decay=0.0, weight_decay=0.0, ep
     Notes
     -----
     Duchi, Hazan and Singer (2011). The ``lr_decay`` schedule is PyTorch's own.
-    Keras's ``Adagrad`` uses the same update but different defaults
+    TensorFlow 2's Keras ``Adagrad`` uses the same update but different defaults
     (``initial_accumulator_value=0.1``, ``epsilon=1e-7``); weight decay here
     is an L2 penalty added to the gradient, so it enters the sum of squares.
 
