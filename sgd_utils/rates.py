@@ -1,0 +1,156 @@
+r"""Convergence rates on a quadratic: what theory predicts, and how to measure it from a run.
+
+On :math:`f(x) = \tfrac12 x^\top H x` every eigen-direction of :math:`H` (eigenvalue
+:math:`\lambda`) evolves on its own. Gradient descent multiplies its coordinate by
+:math:`1 - \alpha\lambda` per step; the heavy ball in PyTorch's form (velocity
+:math:`b`, learning rate :math:`\alpha`, momentum :math:`\beta`),
+
+.. math::
+    b_{t+1} = \beta b_t + \lambda x_t, \qquad x_{t+1} = x_t - \alpha b_{t+1},
+
+multiplies the pair :math:`(b_t, x_t)` by the matrix
+
+.. math::
+    R = \begin{pmatrix} \beta & \lambda \\ -\alpha\beta & 1 - \alpha\lambda \end{pmatrix},
+    \qquad \operatorname{tr} R = 1 + \beta - \alpha\lambda, \quad \det R = \beta,
+
+whose eigenvalues :math:`\sigma_{1,2}` solve :math:`\sigma^2 - (1 + \beta - \alpha\lambda)\sigma + \beta = 0`.
+The rate of a direction is the spectral radius :math:`\max(|\sigma_1|, |\sigma_2|)`; the rate on the
+whole quadratic is the largest over its eigenvalues (Goh, "Why Momentum Really Works", 2017).
+
+- :func:`gd_rate`, :func:`heavy_ball_rate`: the predicted rates.
+- :func:`heavy_ball_matrix`: :math:`R` itself, to check the rates against ``numpy.linalg.eigvals``.
+- :func:`optimal_gd`, :func:`optimal_heavy_ball`: the best constant hyperparameters and their rates.
+- :func:`critical_momentum`: the momentum :math:`(1 - \sqrt{\alpha\lambda})^2` of critical damping.
+- :func:`measured_rate`: the mean contraction factor per step of a recorded run.
+"""
+
+import numpy as np
+
+
+def gd_rate(lr, eigenvalues):
+    r"""The rate :math:`\max_i |1 - \alpha\lambda_i|` of gradient descent with learning rate ``lr``.
+
+    >>> gd_rate(0.1, [1.0, 10.0])
+    0.9
+    """
+    return float(np.max(np.abs(1 - lr * np.asarray(eigenvalues, dtype=np.float64))))
+
+
+def heavy_ball_matrix(lr, momentum, eigenvalue):
+    r"""The iteration matrix :math:`R` of the heavy ball on the pair :math:`(b_t, x_t)` (module docstring)."""
+    return np.array([[momentum, eigenvalue], [-lr * momentum, 1 - lr * eigenvalue]], dtype=np.float64)
+
+
+def heavy_ball_root_moduli(lr, momentum, eigenvalue):
+    r"""The moduli :math:`|\sigma_1| \ge |\sigma_2|` of the eigenvalues of :math:`R`, broadcasting.
+
+    With discriminant :math:`\Delta = (1 + \beta - \alpha\lambda)^2 - 4\beta`: for
+    :math:`\Delta < 0` the roots are complex conjugates of modulus :math:`\sqrt\beta`
+    (the iterates spiral, "underdamped"); otherwise they are real,
+    :math:`\tfrac12 (1 + \beta - \alpha\lambda \pm \sqrt\Delta)`.
+    """
+    lr, momentum, eigenvalue = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64)
+                                                     for v in (lr, momentum, eigenvalue)))
+    trace = 1 + momentum - lr * eigenvalue
+    disc = trace**2 - 4 * momentum
+    root = np.sqrt(np.abs(disc))
+    real_big = np.maximum(np.abs(trace + root), np.abs(trace - root)) / 2
+    real_small = np.minimum(np.abs(trace + root), np.abs(trace - root)) / 2
+    spiral = np.sqrt(momentum)
+    return np.where(disc < 0, spiral, real_big), np.where(disc < 0, spiral, real_small)
+
+
+def heavy_ball_rate(lr, momentum, eigenvalues):
+    r"""The rate :math:`\max_i \rho(R(\alpha, \beta, \lambda_i))` of the heavy ball on a quadratic.
+
+    ``lr`` and ``momentum`` may be arrays (they broadcast together); the maximum is taken over
+    the last axis, that of ``eigenvalues``. The iterates converge iff the rate is below 1, which
+    for :math:`0 \le \beta < 1` holds iff :math:`0 < \alpha\lambda_i < 2 + 2\beta` for every :math:`i`.
+
+    >>> round(heavy_ball_rate(0.1, 0.0, [1.0, 10.0]), 12)  # no momentum: gradient descent
+    0.9
+    >>> heavy_ball_rate(1.0, 0.25, [1.0])  # complex roots: the rate is sqrt(momentum)
+    0.5
+    """
+    eigenvalues = np.asarray(eigenvalues, dtype=np.float64)
+    lr = np.asarray(lr, dtype=np.float64)[..., None]
+    momentum = np.asarray(momentum, dtype=np.float64)[..., None]
+    rate = heavy_ball_root_moduli(lr, momentum, eigenvalues)[0].max(axis=-1)
+    return float(rate) if rate.ndim == 0 else rate
+
+
+def optimal_gd(mu, L):
+    r"""The best constant learning rate :math:`2/(\mu + L)` of gradient descent and its rate
+    :math:`(\kappa - 1)/(\kappa + 1)`, :math:`\kappa = L/\mu`.
+
+    >>> optimal_gd(1.0, 3.0)
+    (0.5, 0.5)
+    """
+    _check_spectrum(mu, L)
+    return 2 / (mu + L), (L - mu) / (L + mu)
+
+
+def optimal_heavy_ball(mu, L):
+    r"""Polyak's optimal heavy ball on a quadratic with curvatures in :math:`[\mu, L]`.
+
+    .. math::
+        \alpha^\star = \left(\frac{2}{\sqrt{L} + \sqrt{\mu}}\right)^2, \qquad
+        \beta^\star = \left(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\right)^2, \qquad
+        \rho^\star = \sqrt{\beta^\star} = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}.
+
+    Returns ``(lr, momentum, rate)``.
+
+    >>> optimal_heavy_ball(1.0, 9.0)
+    (0.25, 0.25, 0.5)
+    """
+    _check_spectrum(mu, L)
+    rate = (np.sqrt(L) - np.sqrt(mu)) / (np.sqrt(L) + np.sqrt(mu))
+    return float((2 / (np.sqrt(L) + np.sqrt(mu))) ** 2), float(rate**2), float(rate)
+
+
+def critical_momentum(lr, eigenvalue):
+    r"""The momentum :math:`(1 - \sqrt{\alpha\lambda})^2` of critical damping, for :math:`\alpha\lambda \le 1`.
+
+    At this momentum the two roots of :math:`R` coincide (:math:`\Delta = 0`): it is the largest
+    momentum at which the direction still converges without oscillating, and it gives the direction
+    its fastest rate, :math:`1 - \sqrt{\alpha\lambda}`, for that learning rate.
+
+    >>> critical_momentum(0.25, 1.0)
+    0.25
+    """
+    product = np.asarray(lr, dtype=np.float64) * eigenvalue
+    if np.any((product <= 0) | (product > 1)):
+        raise ValueError(f"critical damping needs 0 < lr * eigenvalue <= 1, got {product!r}")
+    value = (1 - np.sqrt(product)) ** 2
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def measured_rate(distances, start=None, stop=None):
+    r"""The geometric-mean contraction per step of a sequence of distances to the optimum.
+
+    .. math:: \hat\rho = \left(\frac{d_{\rm stop}}{d_{\rm start}}\right)^{1/({\rm stop} - {\rm start})}
+
+    ``distances`` is e.g. ``np.linalg.norm(trace.params - x_star, axis=1)``, or an array whose
+    first axis is the step (one rate per remaining index). Defaults: the second half of the run,
+    where transients have died out. A spiralling iterate makes single steps uneven, so use a
+    window of many steps; a repeated root (critical damping) adds a factor :math:`t`, which biases
+    :math:`\hat\rho` upward by about :math:`\ln({\rm stop}/{\rm start}) / ({\rm stop} - {\rm start})`.
+
+    >>> measured_rate(0.5 ** np.arange(11))
+    0.5
+    """
+    distances = np.asarray(distances, dtype=np.float64)
+    num = distances.shape[0]
+    start = num // 2 if start is None else start
+    stop = num - 1 if stop is None else stop
+    if not 0 <= start < stop < num:
+        raise ValueError(f"need 0 <= start < stop < len(distances) = {num}, got start={start}, stop={stop}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = (distances[stop] / distances[start]) ** (1.0 / (stop - start))
+    return float(rate) if np.ndim(rate) == 0 else rate
+
+
+def _check_spectrum(mu, L):
+    if not 0 < mu <= L:
+        raise ValueError(f"need 0 < mu <= L, got mu={mu!r}, L={L!r}")
