@@ -56,6 +56,13 @@ FACADES = {
         optim.RMSprop, {"momentum": 0.5, "centered": True},
         lambda p: optim.rmsprop_init(p, 0.5, True), optim.rmsprop_update,
     ),
+    "Adagrad weight_decay": (optim.Adagrad, {"weight_decay": 0.1, "eps": 1e-3}, optim.adagrad_init, optim.adagrad_update),
+    "RMSprop weight_decay": (optim.RMSprop, {"alpha": 0.9, "weight_decay": 0.1}, optim.rmsprop_init, optim.rmsprop_update),
+    # alpha < 0.5 takes lerp's other formula for the centered average
+    "RMSprop small alpha": (
+        optim.RMSprop, {"alpha": 0.25, "centered": True},
+        lambda p: optim.rmsprop_init(p, 0, True), optim.rmsprop_update,
+    ),
     "Adam": (optim.Adam, {"amsgrad": True, "weight_decay": 0.01}, lambda p: optim.adam_init(p, True), optim.adam_update),
     "AdamW": (optim.AdamW, {"betas": (0.8, 0.9)}, optim.adam_init, optim.adamw_update),
     # beta1 < 0.5 takes lerp's other formula, in both the rule and Adam's in-place step

@@ -107,3 +107,24 @@ class Adagrad(Optimizer):
 
     def init_state(self, param):
         return adagrad_init(param, self.initial_accumulator_value)
+
+    def update_in_place(self, index, param, grad, state):
+        """:func:`adagrad_update` applied in place, bit for bit (temporaries in preallocated arrays)."""
+        return _adagrad_step_in_place(param, grad, state, self.scratch(index), lr=self._lr, **self.hyperparams)
+
+
+def _adagrad_step_in_place(param, grad, state, scratch, *, lr, lr_decay, weight_decay, eps):
+    """:func:`adagrad_update` writing ``param`` in place, with the same operations in the same order."""
+    std, update = scratch
+    step = state.step + 1
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    decayed_lr = lr / (1 + (step - 1) * lr_decay)
+    sum_of_squares = np.multiply(grad, grad, out=np.empty_like(param))  # a new array: the old state stays intact
+    sum_of_squares += state.sum
+    np.sqrt(sum_of_squares, out=std)
+    std += eps
+    np.multiply(grad, decayed_lr, out=update)
+    update /= std
+    param -= update
+    return AdagradState(step=step, sum=sum_of_squares)

@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, check_betas, check_non_negative, lerp
+from .base import Optimizer, check_betas, check_non_negative, lerp, lerp_into
 
 
 class AdamState(NamedTuple):
@@ -166,13 +166,7 @@ def _adam_step_in_place(param, grad, state, scratch, lr, decoupled_weight_decay,
         else:
             grad = grad + weight_decay * param
     # new arrays for the moments (out= keeps 0-d parameters arrays rather than NumPy scalars)
-    exp_avg = np.subtract(grad, state.exp_avg, out=np.empty_like(param))  # lerp(exp_avg, grad, 1 - beta1)
-    if 1 - beta1 < 0.5:
-        exp_avg *= 1 - beta1
-        exp_avg += state.exp_avg
-    else:
-        exp_avg *= 1 - (1 - beta1)
-        np.subtract(grad, exp_avg, out=exp_avg)
+    exp_avg = lerp_into(state.exp_avg, grad, 1 - beta1, out=np.empty_like(param))
     exp_avg_sq = np.multiply(state.exp_avg_sq, beta2, out=np.empty_like(param))
     np.multiply(grad, 1 - beta2, out=work)
     work *= grad
@@ -225,10 +219,8 @@ class Adam(Optimizer):
 
     def update_in_place(self, index, param, grad, state):
         """The update rule applied in place, bit for bit (the trainer calls this once per mini-batch)."""
-        if not hasattr(self, "_scratch"):
-            self._scratch = [(np.empty_like(p), np.empty_like(p)) for p in self.params]
         decoupled = self.update_rule is adamw_update
-        return _adam_step_in_place(param, grad, state, self._scratch[index], self._lr, decoupled, **self.hyperparams)
+        return _adam_step_in_place(param, grad, state, self.scratch(index), self._lr, decoupled, **self.hyperparams)
 
 
 class AdamW(Adam):

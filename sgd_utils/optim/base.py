@@ -31,6 +31,18 @@ def lerp(start, end, weight):
     return end - (end - start) * (1 - weight)
 
 
+def lerp_into(start, end, weight, out):
+    """:func:`lerp` written into ``out`` (not ``start``), with the same operations in the same order."""
+    np.subtract(end, start, out=out)
+    if abs(weight) < 0.5:
+        out *= weight
+        out += start
+    else:
+        out *= 1 - weight
+        np.subtract(end, out, out=out)
+    return out
+
+
 def check_non_negative(name, value):
     """Return ``value`` as a Python float after checking that it is a number >= 0.
 
@@ -142,6 +154,7 @@ class Optimizer:
         self.lr = lr
         self.hyperparams = hyperparams
         self.state = [self.init_state(param) for param in self.params]
+        self._scratch = None
 
     def init_state(self, param):
         """The state of ``param`` before its first step (subclasses pass the init rule its options)."""
@@ -171,6 +184,12 @@ class Optimizer:
         new_param, new_state = self.update_rule(param, grad, state, lr=self._lr, **self.hyperparams)
         np.copyto(param, new_param)
         return new_state
+
+    def scratch(self, index):
+        """Two preallocated arrays shaped like ``params[index]``, for the temporaries of in-place steps."""
+        if self._scratch is None:
+            self._scratch = [(np.empty_like(param), np.empty_like(param)) for param in self.params]
+        return self._scratch[index]
 
     def __repr__(self):
         arguments = ", ".join(f"{key}={value!r}" for key, value in {"lr": self.lr, **self.hyperparams}.items())

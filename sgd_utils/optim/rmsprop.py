@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, check_non_negative, lerp
+from .base import Optimizer, check_non_negative, lerp, lerp_into
 
 
 class RMSpropState(NamedTuple):
@@ -139,3 +139,40 @@ class RMSprop(Optimizer):
 
     def init_state(self, param):
         return rmsprop_init(param, self.hyperparams["momentum"], self.hyperparams["centered"])
+
+    def update_in_place(self, index, param, grad, state):
+        """:func:`rmsprop_update` applied in place, bit for bit (temporaries in preallocated arrays)."""
+        return _rmsprop_step_in_place(param, grad, state, self.scratch(index), lr=self._lr, **self.hyperparams)
+
+
+def _rmsprop_step_in_place(param, grad, state, scratch, *, lr, alpha, eps, weight_decay, momentum, centered):
+    """:func:`rmsprop_update` writing ``param`` in place, with the same operations in the same order.
+
+    The averages and the buffer are new arrays (``out=np.empty_like``), so the old state stays intact.
+    """
+    avg, update = scratch
+    if weight_decay != 0:
+        grad = grad + weight_decay * param
+    square_avg = np.multiply(state.square_avg, alpha, out=np.empty_like(param))
+    np.multiply(grad, 1 - alpha, out=update)
+    update *= grad
+    square_avg += update
+    grad_avg = state.grad_avg
+    if centered:
+        grad_avg = lerp_into(grad_avg, grad, 1 - alpha, out=np.empty_like(param))
+        np.multiply(grad_avg, grad_avg, out=avg)
+        np.subtract(square_avg, avg, out=avg)
+        np.sqrt(avg, out=avg)
+    else:
+        np.sqrt(square_avg, out=avg)
+    avg += eps
+    buffer = state.momentum_buffer
+    if momentum > 0:
+        buffer = np.multiply(buffer, momentum, out=np.empty_like(param))
+        buffer += np.divide(grad, avg, out=update)
+        np.multiply(buffer, lr, out=update)
+    else:
+        np.multiply(grad, lr, out=update)
+        update /= avg
+    param -= update
+    return RMSpropState(step=state.step + 1, square_avg=square_avg, momentum_buffer=buffer, grad_avg=grad_avg)

@@ -150,6 +150,12 @@ class GD(Optimizer):
     def __init__(self, params, lr=1e-3):
         super().__init__(params, lr)
 
+    def update_in_place(self, index, param, grad, state):
+        """:func:`gd_update` applied in place, bit for bit: x - y and x + (-y) round identically."""
+        update = np.multiply(grad, -self._lr, out=self.scratch(index)[0])
+        param += update
+        return state
+
 
 class SGD(Optimizer):
     r"""Stochastic gradient descent with momentum, as ``torch.optim.SGD``, updating ``params`` in place.
@@ -200,11 +206,10 @@ class SGD(Optimizer):
         super().__init__(
             params, lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=bool(nesterov)
         )
-        self._scratch = [np.empty_like(param) for param in self.params]
 
     def update_in_place(self, index, param, grad, state):
         """:func:`sgd_update` applied in place, bit for bit."""
-        return _sgd_step_inplace(param, grad, state, self._scratch[index], lr=self._lr, **self.hyperparams)
+        return _sgd_step_inplace(param, grad, state, self.scratch(index)[0], lr=self._lr, **self.hyperparams)
 
 
 def _sgd_step_inplace(param, grad, state, scratch, *, lr, momentum, dampening, weight_decay, nesterov):
