@@ -108,7 +108,8 @@ class _Workspace:
         self.out_slope = np.empty((batch_size, sizes[-1]), dtype)  # quadratic: a (1 - a)
         self.row_max = np.empty((batch_size, 1), dtype)  # softmax: max_k Z_k
         self.lse = np.empty((batch_size, 1), dtype)  # softmax: log sum_k exp(Z_k)
-        self.rows = np.arange(batch_size)
+        self.row_offsets = np.arange(0, batch_size * sizes[-1], sizes[-1])  # i K
+        self.at_label = np.empty(batch_size, np.intp)
 
 
 class MLP:
@@ -275,10 +276,11 @@ class MLP:
             np.copyto(p, z)
             _sigmoid_(p)
             return
-        np.max(z, axis=1, keepdims=True, out=ws.row_max)  # shift by the row max: exp <= 1
+        # ufunc.reduce rather than np.max/np.sum: ~2 us less per call at small batch sizes
+        np.maximum.reduce(z, axis=1, keepdims=True, out=ws.row_max)  # shift: exp <= 1
         np.subtract(z, ws.row_max, out=p)
         np.exp(p, out=p)
-        np.sum(p, axis=1, keepdims=True, out=ws.lse)
+        np.add.reduce(p, axis=1, keepdims=True, out=ws.lse)
         np.divide(p, ws.lse, out=p)
         np.log(ws.lse, out=ws.lse)
         np.add(ws.lse, ws.row_max, out=ws.lse)
@@ -286,16 +288,19 @@ class MLP:
     def _cost_and_delta(self, ws, y, want_delta):
         """Mean cost of the batch; with want_delta, ws.out becomes Delta^L (BP1)."""
         self._output_activation(ws)
-        batch_size, rows, p = len(y), ws.rows[:len(y)], ws.out
+        batch_size, p = len(y), ws.out
+        # Entry (i, y_i) of a raveled (B, K) array: one flat index is ~2x faster than [rows, y].
+        at_label = np.add(ws.row_offsets, y, out=ws.at_label)
         if self.cost == "cross_entropy":  # -log p_y = logsumexp(z) - z_y
-            loss = (float(ws.lse.sum()) - float(ws.acts[-1][rows, y].sum())) / batch_size
+            loss = float(np.add.reduce(ws.lse, axis=None) - np.add.reduce(
+                ws.acts[-1].reshape(-1)[at_label])) / batch_size
             if want_delta:
-                p[rows, y] -= 1  # softmax(Z) - Y
+                ws.out.reshape(-1)[at_label] -= 1  # softmax(Z) - Y
                 np.multiply(p, 1 / batch_size, out=p)
             return loss
         err, slope = ws.out_scratch, ws.out_slope
         np.copyto(err, p)
-        err[rows, y] -= 1  # a^L - e_y
+        err.reshape(-1)[at_label] -= 1  # a^L - e_y
         loss = 0.5 * float(np.vdot(err, err)) / batch_size
         if want_delta:  # (a - e_y) * sigmoid'(z) / B, with sigmoid'(z) = a (1 - a)
             np.subtract(1, p, out=slope)
@@ -315,7 +320,7 @@ class MLP:
                 np.copyto(gb, delta[0])
             else:
                 np.matmul(a_prev.T, delta, out=gW)  # BP4: (fan_in, B) @ (B, fan_out)
-                np.sum(delta, axis=0, out=gb)  # BP3
+                np.add.reduce(delta, axis=0, out=gb)  # BP3
             if layer > 0:  # BP2: Delta^(l-1) = (Delta^l W^l^T) * sigma'(Z^(l-1))
                 delta_prev = ws.deltas[layer - 1]
                 np.matmul(delta, self.params[2 * layer].T, out=delta_prev)
