@@ -209,13 +209,18 @@ class SGD(Optimizer):
 
     def update_in_place(self, index, param, grad, state):
         """:func:`sgd_update` applied in place, bit for bit."""
-        return _sgd_step_inplace(param, grad, state, self.scratch(index)[0], lr=self._lr, **self.hyperparams)
+        return _sgd_step_inplace(param, grad, state, self.scratch(index), lr=self._lr, **self.hyperparams)
 
 
 def _sgd_step_inplace(param, grad, state, scratch, *, lr, momentum, dampening, weight_decay, nesterov):
-    """:func:`sgd_update` writing ``param`` in place, with the same operations in the same order."""
+    """:func:`sgd_update` writing ``param`` in place, with the same operations in the same order.
+
+    ``scratch`` is a pair of preallocated arrays shaped like ``param`` for the temporaries.
+    """
+    update, decayed_grad = scratch
     if weight_decay != 0:
-        grad = grad + weight_decay * param
+        # grad + weight_decay * param (a sum rounds the same either way round)
+        grad = np.add(np.multiply(param, weight_decay, out=decayed_grad), grad, out=decayed_grad)
     buffer = state.momentum_buffer
     if momentum != 0:
         if buffer is None:
@@ -226,8 +231,11 @@ def _sgd_step_inplace(param, grad, state, scratch, *, lr, momentum, dampening, w
                 buffer += grad  # (1 - 0) * grad is grad exactly, so skipping the product changes no bit
             else:
                 buffer += (1 - dampening) * grad
-        grad = grad + momentum * buffer if nesterov else buffer
-    # param - lr * grad, without a temporary: x - y and x + (-y) round identically
-    np.multiply(grad, -lr, out=scratch)
-    param += scratch
+        if nesterov:
+            grad = np.add(np.multiply(buffer, momentum, out=update), grad, out=update)  # grad + momentum * buffer
+        else:
+            grad = buffer
+    # param - lr * grad: x - y and x + (-y) round identically (update may already hold grad; in place is fine)
+    np.multiply(grad, -lr, out=update)
+    param += update
     return SGDState(momentum_buffer=buffer)
