@@ -203,6 +203,7 @@ class Adam(Optimizer):
 
     init_rule = staticmethod(adam_init)
     update_rule = staticmethod(adam_update)
+    decoupled_weight_decay = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
         super().__init__(
@@ -219,8 +220,9 @@ class Adam(Optimizer):
 
     def update_in_place(self, index, param, grad, state):
         """The update rule applied in place, bit for bit (the trainer calls this once per mini-batch)."""
-        decoupled = self.update_rule is adamw_update
-        return _adam_step_in_place(param, grad, state, self.scratch(index), self._lr, decoupled, **self.hyperparams)
+        return _adam_step_in_place(
+            param, grad, state, self.scratch(index), self._lr, self.decoupled_weight_decay, **self.hyperparams
+        )
 
 
 class AdamW(Adam):
@@ -239,6 +241,7 @@ class AdamW(Adam):
     """
 
     update_rule = staticmethod(adamw_update)
+    decoupled_weight_decay = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
         super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
