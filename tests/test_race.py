@@ -1,0 +1,104 @@
+"""Tests for sgd_utils.race: tolerance steps against hand-made traces, tuning against a brute-force loop."""
+
+import math
+
+import numpy as np
+import pytest
+
+from sgd_utils.descent import Trace, run
+from sgd_utils.optim import GD, SGD, Adam
+from sgd_utils.problems import Quadratic, Rosenbrock
+from sgd_utils.race import RaceResult, race, race_table, steps_to_tolerance, tune_lr
+
+
+def make_trace(gaps, diverged_at=None):
+    gaps = np.asarray(gaps, dtype=float)
+    n = len(gaps) - 1
+    return Trace(np.zeros((n + 1, 1)), gaps, np.ones(n), [None] * (n + 1), diverged_at, 0.0, "test")
+
+
+@pytest.mark.parametrize("gaps, expected", [
+    ([1.0, 0.1, 1e-3, 1e-7, 1e-8], 3),          # below from step 3 on
+    ([1e-7, 1e-8], 0),                           # below from the start
+    ([1.0, 1e-7, 1.0, 1e-7, 1e-9], 3),          # touching the tolerance early does not count
+    ([1.0, 0.1, 1e-7, 1e-3], None),              # ends above
+    ([1.0, np.nan, 1e-7], 2),                    # NaN counts as above
+    ([1.0, 1e-6], None),                         # the tolerance is strict
+])
+def test_steps_to_tolerance(gaps, expected):
+    assert steps_to_tolerance(make_trace(gaps), 1e-6) == expected
+
+
+def test_diverged_trace_never_reaches_tolerance():
+    assert steps_to_tolerance(make_trace([1.0, 1e-9], diverged_at=1), 1e-6) is None
+
+
+def test_steps_to_tolerance_of_gradient_descent_matches_theory():
+    # f = x^2 / 2 with lr 0.5: the gap is 0.5 * 0.25^t, below 1e-6 once 0.25^t < 2e-6.
+    trace = run(Quadratic([1.0]), GD([np.array([1.0])], lr=0.5), 30)
+    assert steps_to_tolerance(trace, 1e-6) == math.ceil(math.log(2e-6) / math.log(0.25))
+
+
+def test_steps_to_tolerance_errors():
+    with pytest.raises(TypeError, match="Trace"):
+        steps_to_tolerance([1.0, 0.0], 1e-6)
+    with pytest.raises(ValueError, match="tol must be > 0"):
+        steps_to_tolerance(make_trace([1.0]), 0.0)
+
+
+def test_tune_lr_agrees_with_a_brute_force_loop():
+    problem, start, lrs, tol = Rosenbrock(), [-1.0, 1.5], [1e-4, 3e-4, 1e-3, 3e-3], 1e-2
+
+    def make(x, lr):
+        return SGD([x], lr=lr, momentum=0.9)
+
+    lr, trace = tune_lr(problem, make, start, lrs, 400, tol)
+    # Written out independently: diverged runs last, then misses by final gap, then hits by steps.
+    best_lr, best_score = None, None
+    for candidate in lrs:
+        candidate_trace = run(problem, make(np.array(start, dtype=float), candidate), 400)
+        steps = steps_to_tolerance(candidate_trace, tol)
+        if candidate_trace.diverged_at is not None:
+            score = (2, 0.0)
+        elif steps is None:
+            score = (1, candidate_trace.loss_gaps[-1])
+        else:
+            score = (0, steps, candidate_trace.loss_gaps[-1])
+        if best_score is None or score < best_score:
+            best_lr, best_score = candidate, score
+    assert lr == best_lr
+    np.testing.assert_array_equal(trace.params[0], start)
+    assert steps_to_tolerance(trace, tol) is not None  # momentum gets there on this grid
+
+
+def test_tune_lr_never_prefers_a_diverged_run():
+    # lr 1.0 diverges on f = 2 x^2 (critical rate 2/L = 0.5), lr 1e-6 barely moves: the slow run wins.
+    lr, trace = tune_lr(Quadratic([4.0]), lambda x, lr: GD([x], lr=lr), [1.0], [1.0, 1e-6], 50, 1e-8)
+    assert lr == 1e-6 and trace.diverged_at is None
+
+
+def test_tune_lr_errors():
+    with pytest.raises(ValueError, match="lrs must be"):
+        tune_lr(Quadratic([1.0]), lambda x, lr: GD([x], lr=lr), [1.0], [], 10, 1e-6)
+    with pytest.raises(ValueError, match="lrs must be"):
+        tune_lr(Quadratic([1.0]), lambda x, lr: GD([x], lr=lr), [1.0], [0.1, -0.1], 10, 1e-6)
+
+
+def test_race_and_table():
+    problems = {"bowl": (Quadratic([1.0, 4.0]), [1.0, 1.0]), "ravine": (Quadratic([1.0, 100.0]), [1.0, 1.0])}
+    optimizers = {"GD": lambda x, lr: GD([x], lr=lr), "Adam": lambda x, lr: Adam([x], lr=lr)}
+    results = race(problems, optimizers, lrs=[0.01, 0.1, 0.3], num_steps=60, tol=1e-8)
+    assert [(r.problem, r.optimizer) for r in results] == [
+        ("bowl", "GD"), ("bowl", "Adam"), ("ravine", "GD"), ("ravine", "Adam")]
+    assert all(isinstance(r, RaceResult) and r.final_gap == r.trace.loss_gaps[-1] for r in results)
+    gd_bowl = results[0]
+    assert gd_bowl.lr == 0.3 and gd_bowl.steps == steps_to_tolerance(gd_bowl.trace, 1e-8)
+    table = race_table(results, num_steps=60).splitlines()
+    assert len(table) == 3 and "GD" in table[0] and "Adam" in table[0]
+    assert table[1].startswith("bowl") and f"{gd_bowl.steps} (0.3)" in table[1]
+    assert any(">60" in line for line in table[1:]) == any(r.steps is None for r in results)
+
+
+def test_race_errors():
+    with pytest.raises(ValueError, match="at least one"):
+        race({}, {"GD": lambda x, lr: GD([x], lr=lr)}, [0.1], 10, 1e-6)
