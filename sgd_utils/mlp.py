@@ -41,7 +41,7 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh")
 INITS = ("he", "xavier", "glorot", "normal")
 COSTS = ("cross_entropy", "quadratic")
 _EVAL_CHUNK = 2048  # rows per forward pass when evaluating a whole data set (bounds memory)
-_MAX_WORKSPACES = 4  # a training run needs two (full and last batch) plus evaluation chunks
+_MAX_WORKSPACES = 6  # training: full and last batch; evaluation: chunk and remainders
 
 
 def _sigmoid_(a):
@@ -184,7 +184,7 @@ class MLP:
 
     def forward(self, X):
         """Output activations, ``(B, K)``: softmax probabilities or sigmoid outputs."""
-        X = self._checked_X(X)
+        X = self.check_X(X)
         out = np.empty((X.shape[0], self.sizes[-1]), self.dtype)
         for start in range(0, X.shape[0], _EVAL_CHUNK):
             ws = self._forward(X[start:start + _EVAL_CHUNK])
@@ -194,7 +194,7 @@ class MLP:
 
     def predict(self, X):
         """Predicted class labels, ``(B,)`` int64: the argmax of the output layer."""
-        X = self._checked_X(X)
+        X = self.check_X(X)
         labels = np.empty(X.shape[0], np.int64)
         for start in range(0, X.shape[0], _EVAL_CHUNK):
             ws = self._forward(X[start:start + _EVAL_CHUNK])  # argmax(Z^L) = argmax(A^L)
@@ -211,7 +211,7 @@ class MLP:
 
     def evaluate(self, X, y):
         """``(mean cost, accuracy)`` over a whole data set in one chunked forward pass."""
-        X, y = self._checked_batch(X, y)
+        X, y = self.check_batch(X, y)
         total_cost, num_correct = 0.0, 0
         for start in range(0, X.shape[0], _EVAL_CHUNK):
             Xc, yc = X[start:start + _EVAL_CHUNK], y[start:start + _EVAL_CHUNK]
@@ -227,7 +227,7 @@ class MLP:
         The gradients are written into ``out`` (a list shaped like ``params``) when given,
         otherwise into new arrays. Returns ``(loss, grads)``, the loss a Python float.
         """
-        X, y = self._checked_batch(X, y)
+        X, y = self.check_batch(X, y)
         if out is None:
             out = [np.empty_like(p) for p in self.params]
         elif len(out) != len(self.params) or any(
@@ -327,31 +327,32 @@ class MLP:
                 _times_derivative_(self.activation, delta_prev, a_prev, ws.scratch[layer - 1])
                 delta = delta_prev
 
-    def _checked_X(self, X):
+    def check_X(self, X, name="X"):
+        """``X`` as a C-contiguous ``(B, sizes[0])`` array of the model's dtype, else an error."""
         if not isinstance(X, np.ndarray):
             X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.sizes[0] or X.shape[0] == 0:
-            raise ValueError(f"X must have shape (batch, {self.sizes[0]}) with batch >= 1, "
+            raise ValueError(f"{name} must have shape (batch, {self.sizes[0]}) with batch >= 1, "
                              f"got shape {X.shape}")
         if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
-            raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
+            raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
         return np.ascontiguousarray(X, dtype=self.dtype)
 
-    def _checked_batch(self, X, y):
-        X = self._checked_X(X)
-        y = checked_labels(y, X.shape[0], self.sizes[-1])
-        return X, y
+    def check_batch(self, X, y, names=("X", "y")):
+        """``(X, y)`` checked by :meth:`check_X` and :func:`checked_labels`."""
+        X = self.check_X(X, names[0])
+        return X, checked_labels(y, X.shape[0], self.sizes[-1], names[1])
 
 
-def checked_labels(y, num_rows, num_classes):
+def checked_labels(y, num_rows, num_classes, name="y"):
     """``y`` as an int64 array of ``num_rows`` labels in ``[0, num_classes)``, else an error."""
     y = np.asarray(y)
     if not np.issubdtype(y.dtype, np.integer):
-        raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
+        raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
     if y.shape != (num_rows,):
-        raise ValueError(f"y must have shape ({num_rows},) to match X, got shape {y.shape}")
+        raise ValueError(f"{name} must have shape ({num_rows},) to match X, got shape {y.shape}")
     if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(f"y must hold labels in [0, {num_classes}), got values from "
+        raise ValueError(f"{name} must hold labels in [0, {num_classes}), got values from "
                          f"{y.min()} to {y.max()}")
     return y.astype(np.int64, copy=False)
 

@@ -40,6 +40,7 @@ full scale: ``sgd_utils.data.load_mnist`` needs a network, which our CI does not
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -109,7 +110,7 @@ class History:
 
 
 def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=None, seed=0,
-        progress=True, eval_train=True):
+        progress=True, eval_train=True, blas_threads=1):
     r"""Train ``model`` with ``optimizer`` on mini-batches of ``(X, y)``; return a History.
 
     Parameters
@@ -138,6 +139,11 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
     eval_train : bool
         Evaluate loss and accuracy on the whole training set after each epoch (one extra
         forward pass). False records the mean mini-batch loss of the epoch and NaN accuracy.
+    blas_threads : int or None
+        BLAS threads during training, set with ``threadpoolctl`` when it is installed
+        (otherwise, and with None, the process-wide setting is left alone). One thread is
+        fastest for matrices this small, and several threads on a busy machine can be 10x
+        slower: each product waits for a descheduled worker thread.
 
     Returns
     -------
@@ -163,9 +169,11 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
     >>> len(history.losses), bool(history.train_accuracy[-1] > 0.9)
     (40, True)
     """
-    X, y = model._checked_batch(X, y)
+    X, y = model.check_batch(X, y)
     if validation is not None:
-        validation = model._checked_batch(*validation)
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise TypeError(f"validation must be a pair (X_val, y_val), got {type(validation)}")
+        validation = model.check_batch(*validation, names=("validation[0]", "validation[1]"))
     epochs, batch_size = _checked_count("epochs", epochs, 0), _checked_count(
         "batch_size", batch_size, 1)
     steps_per_epoch = -(-len(y) // batch_size)
@@ -179,8 +187,8 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
     from tqdm.auto import tqdm
 
     # Divergence is detected from the loss below; errstate keeps it from flooding warnings.
-    with np.errstate(all="ignore"), tqdm(total=len(history.losses), disable=not progress,
-                                         unit="step") as bar:
+    with np.errstate(all="ignore"), _limited_blas_threads(blas_threads), tqdm(
+            total=len(history.losses), disable=not progress, unit="step") as bar:
         for epoch in range(epochs):
             start = time.perf_counter()
             history.diverged_at = runner.run(rng.permutation(len(y)), epoch, bar)
@@ -227,6 +235,18 @@ class _EpochRunner:
             bar.update()
         self.epoch_loss = float(losses[first:step].mean())
         return None
+
+
+def _limited_blas_threads(num_threads):
+    """``threadpoolctl.threadpool_limits`` for BLAS if installed and asked for, else a no-op."""
+    if num_threads is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # an optional dependency: without it, BLAS keeps its own setting
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=_checked_count("blas_threads", num_threads, 1),
+                             user_api="blas")
 
 
 def _record_epoch(metrics, model, runner, X, y, validation, eval_train):

@@ -131,7 +131,11 @@ def test_plot_draws_loss_and_accuracy():
     (dict(batch_size=0), ValueError, "batch_size must be >= 1, got 0"),
     (dict(y=np.zeros(49, int)), ValueError, r"y must have shape \(50,\)"),
     (dict(y=np.full(50, 3)), ValueError, r"labels in \[0, 3\)"),
-    (dict(validation=(np.zeros((4, 5)), np.zeros(4, int))), ValueError, "X must have shape"),
+    (dict(validation=(np.zeros((4, 5)), np.zeros(4, int))), ValueError,
+     r"validation\[0\] must have shape \(batch, 6\)"),
+    (dict(validation=(np.zeros((4, 6)), np.zeros(3, int))), ValueError,
+     r"validation\[1\] must have shape \(4,\)"),
+    (dict(validation=np.zeros((4, 6))), TypeError, "validation must be a pair"),
 ])
 def test_bad_arguments_raise_errors_naming_them(kwargs, error, match):
     X, y = toy_data()
@@ -178,3 +182,18 @@ def test_default_recipe_on_the_bundled_sample():
 def test_history_is_a_plain_dataclass():
     history = History(losses=np.ones(2), lrs=np.ones(2), steps_per_epoch=2)
     assert history.train_loss.size == 0 and history.diverged_at is None
+
+
+def test_blas_threads_are_limited_during_training_when_threadpoolctl_is_installed():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen = []
+
+    def schedule(step):  # runs inside the training loop
+        seen.extend(lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+                    if lib["user_api"] == "blas")
+        return 0.1
+
+    train_toy(schedule=schedule, blas_threads=1)
+    assert seen and set(seen) == {1}
+    with pytest.raises(ValueError, match="blas_threads must be >= 1, got 0"):
+        train_toy(blas_threads=0)
