@@ -1,0 +1,174 @@
+"""Speed of one MNIST-sized training epoch: sgd_utils.train.fit against PyTorch CPU.
+
+For the networks 784-128-10 and 784-256-128-10 and batch sizes 1, 10, 32, 128, 512, one
+epoch over 60,000 random MNIST-shaped float32 samples with SGD (lr 0.01, momentum 0.9), on
+ONE BLAS thread, timed for ``fit`` and for a plain PyTorch loop (``nn.Linear``,
+``F.cross_entropy``, ``torch.optim.SGD``) on the same batches in the same process.
+
+Printed per configuration: our time, torch's time and their ratio (targets: <= 0.5 at batch
+<= 32, <= 0.8 at batch >= 128), and our time over the *FLOP time*: the forward and backward
+FLOPs of the epoch divided by the float32 GEMM peak measured here with a large ``np.matmul``
+(target at batch 128: <= 1.5). The *fixed per-step overhead* is our time per step at batch 1
+minus that step's FLOP time (target < 150 us). Without torch, only our columns are printed.
+
+Last, a per-step breakdown: backprop (``loss_and_grads``), ``sgd_utils.optim.SGD.step``, and
+an allocation-free in-place momentum step for reference (the optimizer is engineer A's
+module; the reference shows how much of a step it could save).
+
+Usage: ``python benchmarks/bench_mlp.py [--quick] [--repeat N]``.
+"""
+import os
+
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"  # before numpy/torch load their BLAS: one thread, as specified
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from sgd_utils.mlp import MLP  # noqa: E402
+from sgd_utils.optim import SGD  # noqa: E402
+from sgd_utils.train import fit  # noqa: E402
+
+try:
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(1)
+except ImportError:  # torch is an optional benchmark dependency
+    torch = None
+
+NETWORKS = ([784, 128, 10], [784, 256, 128, 10])
+BATCH_SIZES = (1, 10, 32, 128, 512)
+LR, MOMENTUM, SEED = 0.01, 0.9, 0
+
+
+def gemm_peak_flops(n=2048, repeats=5):
+    """Best float32 FLOP/s of an n x n matmul on this thread (2 n^3 FLOPs per product)."""
+    rng = np.random.default_rng(0)
+    A, B = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
+    C = np.empty_like(A)
+    np.matmul(A, B, out=C)  # warm up
+    best = min(_timed(lambda: np.matmul(A, B, out=C)) for _ in range(repeats))
+    return 2 * n**3 / best
+
+
+def training_flops_per_sample(sizes):
+    """Forward 2 m n per layer, backward 2 m n for dW and 2 m n for dX except at layer 1."""
+    products = [m * n for m, n in zip(sizes[:-1], sizes[1:])]
+    return 2 * (3 * sum(products) - products[0])
+
+
+def _timed(run):
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def time_ours(sizes, X, y, batch_size):
+    model = MLP(sizes, "relu", init="he", seed=SEED)
+    optimizer = SGD(model.params, lr=LR, momentum=MOMENTUM)
+    return _timed(lambda: fit(model, optimizer, X, y, epochs=1, batch_size=batch_size,
+                              seed=SEED, progress=False, eval_train=False))
+
+
+def time_torch(sizes, X, y, batch_size):
+    """The plain loop a PyTorch user writes, on the batches ``fit`` draws with the same seed."""
+    torch.manual_seed(SEED)
+    layers = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+    order = torch.from_numpy(np.random.default_rng(SEED).permutation(len(y)))
+
+    def epoch():
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            loss = F.cross_entropy(model(X_t[rows]), y_t[rows])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+    return _timed(epoch)
+
+
+def inplace_momentum_step(params, grads, buffers, scratch):
+    """Reference for the optimizer's share: torch's SGD momentum update with no allocation."""
+    for param, grad, buffer, tmp in zip(params, grads, buffers, scratch):
+        np.multiply(buffer, MOMENTUM, out=buffer)
+        np.add(buffer, grad, out=buffer)
+        np.multiply(buffer, LR, out=tmp)
+        np.subtract(param, tmp, out=param)
+
+
+def step_breakdown(sizes, X, y, batch_size, num_steps=300, repeats=10):
+    """Microseconds per step in backprop, in ``SGD.step`` and in an in-place reference step."""
+    model = MLP(sizes, seed=SEED)
+    optimizer = SGD(model.params, lr=LR, momentum=MOMENTUM)
+    grads = [np.empty_like(p) for p in model.params]
+    buffers, scratch = [np.zeros_like(p) for p in grads], [np.empty_like(p) for p in grads]
+    X_batch, y_batch = np.ascontiguousarray(X[:batch_size]), y[:batch_size]
+    parts = (lambda: model.loss_and_grads_unchecked(X_batch, y_batch, grads),
+             lambda: optimizer.step(grads),
+             lambda: inplace_momentum_step(model.params, grads, buffers, scratch))
+    best = [min(_timed(lambda: [part() for _ in range(num_steps)]) for _ in range(repeats))
+            for part in parts]  # best of repeats: the machine is shared
+    return [1e6 * t / num_steps for t in best]
+
+
+def print_row(name, batch_size, ours, theirs, steps, flop_time):
+    target = 0.5 if batch_size <= 32 else 0.8
+    ratio = ours / theirs if theirs else None
+    verdict = "" if ratio is None else ("ok" if ratio <= target else "MISS")
+    print(f"{name:>16} {batch_size:>5} {ours:8.3f} "
+          + (f"{theirs:8.3f} {ratio:6.2f} {target:6.2f} {verdict:>4}" if theirs else
+             f"{'-':>8} {'-':>6} {target:6.2f} {'':>4}")
+          + f" {1e6 * ours / steps:8.1f} {ours / flop_time:6.2f}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3,000 samples (CI smoke run)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="best of N timings, ours and torch's interleaved (default 1)")
+    args = parser.parse_args(argv)
+    num_samples = 3_000 if args.quick else 60_000
+    rng = np.random.default_rng(SEED)
+    X = rng.random((num_samples, 784), dtype=np.float32)
+    y = rng.integers(0, 10, num_samples)
+    peak = gemm_peak_flops()
+    print(f"float32 GEMM peak, 1 thread: {peak / 1e9:.1f} GFLOP/s; {num_samples} samples, "
+          f"best of {args.repeat}; torch {torch.__version__ if torch else 'not installed'}")
+    print(f"{'network':>16} {'batch':>5} {'ours s':>8} {'torch s':>8} {'ratio':>6} {'target':>6}"
+          f" {'':>4} {'us/step':>8} {'/FLOP':>6}")
+    overheads, flop_ratios = {}, {}
+    for sizes in NETWORKS:
+        name = "-".join(map(str, sizes))
+        for batch_size in BATCH_SIZES:
+            ours, theirs = float("inf"), float("inf") if torch else None
+            for _ in range(args.repeat):
+                ours = min(ours, time_ours(sizes, X, y, batch_size))
+                if torch:
+                    theirs = min(theirs, time_torch(sizes, X, y, batch_size))
+            steps = -(-num_samples // batch_size)
+            flop_time = num_samples * training_flops_per_sample(sizes) / peak
+            flop_ratios[name, batch_size] = ours / flop_time
+            if batch_size == 1:
+                overheads[name] = 1e6 * (ours - flop_time) / steps
+            print_row(name, batch_size, ours, theirs, steps, flop_time)
+    for name, overhead in overheads.items():
+        print(f"{name}: fixed overhead per step at batch 1 = {overhead:.1f} us (target < 150); "
+              f"time / FLOP time at batch 128 = {flop_ratios[name, 128]:.2f} (target <= 1.5)")
+    print("per step (best of 10 x 300): backprop | optimizer.step | in-place reference step")
+    for sizes in NETWORKS:
+        for batch_size in (1, 10, 128):
+            backprop, stepping, reference = step_breakdown(sizes, X, y, batch_size)
+            print(f"{'-'.join(map(str, sizes)):>16} {batch_size:>5}: {backprop:8.1f} us "
+                  f"{stepping:8.1f} us {reference:8.1f} us")
+
+
+if __name__ == "__main__":
+    main()
