@@ -131,3 +131,18 @@ def test_pytorch_momentum_equals_sutskevers_at_a_constant_lr(arrays, lr, momentu
         y = y + velocity
         np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(-lr * state.momentum_buffer, velocity, rtol=1e-9, atol=1e-9)
+
+
+@SMALL_SETTINGS
+@given(param_and_grad(), st.sampled_from(sorted(RULES)))
+def test_numpy_float64_hyperparameters_do_not_upcast(arrays, name):
+    """np.float64(0.1) * float32 array is float64 in NumPy 2; the rules take float(...) of every setting."""
+    param, grad = arrays
+    init, update, kwargs = RULES[name]
+    kwargs = {key: np.float64(value) if isinstance(value, float) else value for key, value in kwargs.items()}
+    if name.startswith("adam"):
+        kwargs["betas"] = (np.float64(0.9), np.float64(0.999))
+    new_param, state = update(param, grad, init(param), **kwargs)
+    assert new_param.dtype == np.float32
+    for value in state_arrays(state):
+        assert value.dtype == np.float32
