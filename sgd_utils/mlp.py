@@ -19,16 +19,17 @@ where :math:`X` is the ``(B, sizes[0])`` batch, :math:`W^l, b^l` are ``params[2l
 
 .. math::
 
-    \text{(BP1)}\quad \Delta^L &= \tfrac{1}{B}\,\nabla_{A^L} c \odot \sigma'(Z^L)
-        \quad\bigl(= \tfrac{1}{B}(\operatorname{softmax}(Z^L) - Y)
-        \text{ for softmax cross-entropy}\bigr), \\
+    \text{(BP1)}\quad \Delta^L &= \tfrac{1}{B}\,(\operatorname{softmax}(Z^L) - Y)
+        \ \text{(cross-entropy)}, \quad
+        \tfrac{1}{B}\,(A^L - Y) \odot \sigma'(Z^L) \ \text{(quadratic)}, \\
     \text{(BP2)}\quad \Delta^l &= \bigl(\Delta^{l+1} (W^{l+1})^\top\bigr) \odot \sigma'(Z^l), \\
     \text{(BP3)}\quad \partial C / \partial b^l &= \mathbf{1}^\top \Delta^l
         \quad\text{(column sums)}, \\
     \text{(BP4)}\quad \partial C / \partial W^l &= (A^{l-1})^\top \Delta^l,
 
-where :math:`Y` is the one-hot ``(B, K)`` matrix of the labels ``y`` and :math:`c` the
-per-example cost summed over the batch.
+where :math:`Y` is the one-hot ``(B, K)`` matrix of the labels ``y`` and, in BP1,
+:math:`\sigma'` is the derivative of the output sigmoid. The :math:`1/B` of the mean enters
+once, in BP1; Nielsen's per-example equations are the case :math:`B = 1`.
 
 Speed: every intermediate array lives in a workspace allocated once per batch size and
 reused, so a training step allocates (almost) nothing; see ``benchmarks/bench_mlp.py``.

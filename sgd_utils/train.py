@@ -36,7 +36,10 @@ Full-MNIST recipe aiming at >= 98% test accuracy (Nielsen's best MLP reaches 98.
 ``MLP([784, 256, 128, 10], "relu", init="he")``, ``SGD(lr=0.05, momentum=0.9,
 weight_decay=1e-4)``, ``batch_size=64``, 30 epochs with a cosine decay of the learning rate
 (``schedule=lambda t: 0.025 * (1 + math.cos(math.pi * t / (30 * 938)))``). It is untested at
-full scale: ``sgd_utils.data.load_mnist`` needs a network, which our CI does not have.
+full scale: ``sgd_utils.data.load_mnist`` needs a network, which our CI does not have. On the
+bundled sample the same recipe (with ``8000 / 64`` steps per epoch) reaches 0.962 and 0.961
+(seeds 0 and 1), no better than the default: with 8,000 digits the data, not the
+optimisation, limits the accuracy.
 """
 from __future__ import annotations
 
