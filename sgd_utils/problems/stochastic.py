@@ -134,10 +134,45 @@ class LeastSquares(FiniteSum):
         X = rng.standard_normal((num_samples, dim))
         self.true_params = rng.standard_normal(dim)
         super().__init__(X, X @ self.true_params + noise * rng.standard_normal(num_samples))
-        self.name = f"least squares, n={num_samples}, d={dim}"
-        self.minimizer = np.linalg.lstsq(X, self.y, rcond=None)[0]
+        self._solve(f"least squares, n={num_samples}, d={dim}")
+
+    @classmethod
+    def from_data(cls, X, y, *, name=None):
+        r"""Least squares on given features ``X`` (n, d) and targets ``y`` (n,).
+
+        For data the constructor cannot draw, e.g. features of different
+        scales, whose Hessian :math:`X^\top X / n` is badly conditioned.
+        ``true_params`` is ``None``; ``minimizer``, ``hessian``,
+        ``eigenvalues``, ``mu`` and ``L`` are as for the constructor. ``X`` and
+        ``y`` are copied as float64.
+
+        Examples
+        --------
+        >>> X = np.array([[1.0, 0.0], [0.0, 0.1], [1.0, 0.1]])
+        >>> problem = LeastSquares.from_data(X, X @ np.array([2.0, -1.0]))
+        >>> problem.minimizer.round(12), problem.min_loss < 1e-20
+        (array([ 2., -1.]), True)
+        """
+        X = np.array(X, dtype=np.float64)
+        y = np.array(y, dtype=np.float64)
+        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(f"X must be a non-empty 2-D array (num_samples, dim), got X.shape={X.shape}")
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got y.shape={y.shape}")
+        if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+            raise ValueError("X and y must be finite")
+        problem = cls.__new__(cls)
+        FiniteSum.__init__(problem, X, y)
+        problem.true_params = None
+        problem._solve(name or f"least squares on data, n={X.shape[0]}, d={X.shape[1]}")
+        return problem
+
+    def _solve(self, name):
+        """Name, exact optimum (normal equations, by ``lstsq``) and Hessian spectrum."""
+        self.name = name
+        self.minimizer = np.linalg.lstsq(self.X, self.y, rcond=None)[0]
         self.min_loss = self.loss(self.minimizer)
-        self.hessian = X.T @ X / num_samples
+        self.hessian = self.X.T @ self.X / self.num_samples
         self.eigenvalues = np.linalg.eigvalsh(self.hessian)
         self.mu, self.L = float(self.eigenvalues[0]), float(self.eigenvalues[-1])
 
