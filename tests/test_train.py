@@ -1,5 +1,8 @@
 """Tests of sgd_utils.train: batching, schedules, determinism, divergence, history, accuracy."""
 import math
+import os
+import subprocess
+import sys
 import warnings
 
 import matplotlib
@@ -166,17 +169,36 @@ def test_one_epoch_matches_a_torch_loop():
         np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
-def test_default_recipe_on_the_bundled_sample():
-    """The module docstring's recipe; the accuracy measured when it was written is asserted."""
-    from sgd_utils.data import load_sample
+def recipe_from_docstring(docstring, heading):
+    """The indented code block of the first ``::`` paragraph at or after ``heading``."""
+    text = docstring[docstring.index(heading):]
+    lines = text[text.index("::\n") + 3:].splitlines()
+    block = []
+    for line in lines:
+        if line.strip() and not line.startswith("    "):
+            break
+        block.append(line[4:])
+    return "\n".join(block).strip()
 
-    data = load_sample()
-    model = MLP([784, 256, 128, 10], activation="relu", init="he", seed=0)
-    optimizer = SGD(model.params, lr=0.05, momentum=0.9)
-    history = fit(model, optimizer, data.X_train, data.y_train, epochs=20, batch_size=32,
-                  validation=(data.X_test, data.y_test), seed=0, progress=False)
-    assert history.val_accuracy[-1] >= 0.96
-    assert history.diverged_at is None and history.train_accuracy[-1] >= 0.99
+
+def test_default_recipe_on_the_bundled_sample_reaches_96_percent():
+    """Runs the module docstring's recipe verbatim, on one BLAS thread in a fresh process.
+
+    A separate process because the BLAS thread count is fixed when numpy loads, and two
+    OpenBLAS threads on a busy two-core machine made this 4-second run take minutes.
+    """
+    import sgd_utils.train
+
+    recipe = recipe_from_docstring(sgd_utils.train.__doc__, "Default recipe")
+    assert "MLP([784, 256, 128, 10]" in recipe and "epochs=20, batch_size=32" in recipe
+    script = recipe + "\nprint(history.val_accuracy[-1], history.train_accuracy[-1], " \
+                      "history.diverged_at, history.epoch_times.sum())"
+    env = os.environ | {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, timeout=600, check=True)
+    val_accuracy, train_accuracy, diverged_at, seconds = run.stdout.split()
+    assert float(val_accuracy) >= 0.96  # measured: 0.9655
+    assert float(train_accuracy) >= 0.99 and diverged_at == "None"
 
 
 def test_history_is_a_plain_dataclass():
