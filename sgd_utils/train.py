@@ -98,6 +98,8 @@ class History:
         ax_loss.plot(epoch_ends, self.train_loss, "o-", label="train loss")
         if len(self.val_loss):
             ax_loss.plot(epoch_ends, self.val_loss, "s-", label="validation loss")
+        if self.diverged_at is not None:
+            ax_loss.axvline(self.diverged_at, color="red", ls=":", label="diverged")
         ax_loss.set(xlabel="step", ylabel="loss", yscale="log")
         ax_loss.legend()
         epochs = np.arange(1, len(self.train_accuracy) + 1)
@@ -107,8 +109,6 @@ class History:
                         label="validation accuracy")
         ax_acc.set(xlabel="epoch", ylabel="accuracy")
         ax_acc.legend(loc="lower right")
-        if self.diverged_at is not None:
-            ax_loss.axvline(self.diverged_at, color="red", ls=":", label="diverged")
         return ax_loss, ax_acc
 
 
@@ -132,6 +132,7 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
     schedule : callable or None
         ``schedule(step) -> lr`` for the 0-based global step, set as ``optimizer.lr``
         before each step (see ``sgd_utils.schedules``); None keeps ``optimizer.lr``.
+        Steps count from 0 in every call; the optimizer's state carries over between calls.
     validation : (X_val, y_val) or None
         Evaluated at the end of every epoch.
     seed : int

@@ -107,6 +107,11 @@ def test_divergence_stops_cleanly_without_warnings():
     assert t is not None and len(history.losses) == t + 1
     assert not math.isfinite(history.losses[-1]) and np.isfinite(history.losses[:-1]).all()
     assert len(history.train_loss) == t // history.steps_per_epoch  # completed epochs only
+    ax_loss, _ = history.plot()  # a diverged history still plots, with a marker
+    assert ax_loss.lines[-1].get_xdata()[0] == t
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
 
 
 def test_progress_bar_reports_steps(capsys):
