@@ -1,0 +1,253 @@
+"""Tests of sgd_utils.parallel against independent oracles: written-out loops, descent.run, eigenvalues."""
+
+import math
+
+import numpy as np
+import pytest
+
+from sgd_utils.descent import run
+from sgd_utils.optim import SGD
+from sgd_utils.parallel import (allreduce_mean, async_sgd, complete_mixing, consensus_distance,
+                                critical_lr, decentralized_sgd, delay_polynomial, delayed_rate,
+                                expected_stale_reads, gossip, hogwild, mixing_rate, parameter_server,
+                                ring_mixing, sparse_least_squares, sync_data_parallel)
+from sgd_utils.problems import LeastSquares, Quadratic
+from sgd_utils.rates import measured_rate
+
+
+@pytest.fixture(scope="module")
+def least_squares():
+    return LeastSquares(num_samples=96, dim=5, noise=0.3, seed=3)
+
+
+# --- synchronous data parallel -------------------------------------------------------------------
+
+@pytest.mark.parametrize("num_workers,batch_size,momentum", [(1, 8, 0.0), (4, 8, 0.0), (4, 5, 0.9), (3, 7, 0.5)])
+def test_sync_data_parallel_is_large_batch_sgd_step_for_step(least_squares, num_workers, batch_size, momentum):
+    x0 = np.ones(least_squares.dim)
+    trace = sync_data_parallel(least_squares, x0, lr=0.05, num_steps=40, num_workers=num_workers,
+                               batch_size=batch_size, momentum=momentum, seed=7)
+    oracle = run(least_squares, SGD([x0.copy()], lr=0.05, momentum=momentum), 40,
+                 batch_size=num_workers * batch_size, seed=7)  # 4*5=20 and 3*7=21 leave short last batches
+    np.testing.assert_allclose(trace.params, oracle.params, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(trace.losses, oracle.losses, rtol=1e-12)
+
+
+def test_allreduce_weights_by_shard_size():
+    grads = [np.array([1.0, 0.0]), np.array([4.0, 3.0])]
+    np.testing.assert_allclose(allreduce_mean(grads, [1, 3]), [13 / 4, 9 / 4])
+    np.testing.assert_allclose(allreduce_mean(grads, [2, 2]), np.mean(grads, axis=0))
+    with pytest.raises(ValueError, match="one positive count"):
+        allreduce_mean(grads, [1])
+    with pytest.raises(ValueError, match="one positive count"):
+        allreduce_mean(grads, [1, 0])
+
+
+def test_sync_data_parallel_errors(least_squares):
+    with pytest.raises(ValueError, match="exceeds"):
+        sync_data_parallel(least_squares, np.zeros(5), lr=0.1, num_steps=1, num_workers=10, batch_size=10)
+    with pytest.raises(ValueError, match="num_workers"):
+        sync_data_parallel(least_squares, np.zeros(5), lr=0.1, num_steps=1, num_workers=0, batch_size=1)
+
+
+# --- stale gradients -----------------------------------------------------------------------------
+
+def written_out_delayed_sgd(grad, x0, lr, momentum, delay, num_steps):
+    """x_{t+1} = x_t - lr * b_{t+1}, b_{t+1} = momentum * b_t + grad(x_{max(t - delay, 0)}), b_0 = 0."""
+    xs, b = [np.array(x0, dtype=float)], np.zeros_like(x0, dtype=float)
+    for t in range(num_steps):
+        b = momentum * b + grad(xs[max(t - delay, 0)])
+        xs.append(xs[-1] - lr * b)
+    return np.array(xs)
+
+
+@pytest.mark.parametrize("lr,delay,momentum", [(0.05, 0, 0.0), (0.05, 1, 0.0), (0.05, 5, 0.0), (0.005, 3, 0.9)])
+def test_async_sgd_matches_a_written_out_delayed_loop(lr, delay, momentum):
+    problem = Quadratic([1.0, 4.0], rotation=0.3)
+    x0 = np.array([1.0, -2.0])
+    trace = async_sgd(problem, x0, lr=lr, delay=delay, num_steps=60, momentum=momentum)
+    expected = written_out_delayed_sgd(problem.grad, x0, lr, momentum, delay, 60)
+    np.testing.assert_allclose(trace.params, expected, rtol=1e-12, atol=1e-15)
+    assert trace.diverged_at is None
+
+
+def test_async_sgd_with_delay_zero_is_run(least_squares):
+    x0 = np.zeros(least_squares.dim)
+    trace = async_sgd(least_squares, x0, lr=0.1, delay=0, num_steps=30, batch_size=4, seed=2)
+    oracle = run(least_squares, SGD([x0.copy()], lr=0.1), 30, batch_size=4, seed=2)
+    np.testing.assert_allclose(trace.params, oracle.params, rtol=0, atol=1e-14)
+
+
+def test_async_sgd_stops_when_it_diverges():
+    trace = async_sgd(Quadratic([1.0]), np.array([1.0]), lr=1.2, delay=1, num_steps=500)
+    assert trace.diverged_at is not None and trace.params.shape == (trace.diverged_at + 1, 1)
+
+
+@pytest.mark.parametrize("num_workers", [1, 2, 5])
+def test_parameter_server_round_robin_has_delay_workers_minus_one(num_workers):
+    problem = Quadratic([0.5, 3.0], rotation=1.0)
+    x0 = np.array([2.0, 1.0])
+    points = parameter_server(problem, x0, lr=0.04, num_workers=num_workers, num_steps=50)
+    expected = written_out_delayed_sgd(problem.grad, x0, 0.04, 0.0, num_workers - 1, 50)
+    np.testing.assert_allclose(points, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("delay,momentum", [(0, 0.0), (2, 0.0), (4, 0.5), (1, 0.9)])
+def test_delay_polynomial_roots_are_the_companion_matrix_eigenvalues(delay, momentum):
+    """Oracle: the state (x_t, ..., x_{t-K}) evolves by a companion matrix built from the recursion."""
+    a = 0.3
+    size = max(delay, 1) + 1
+    matrix = np.zeros((size, size))
+    matrix[0, 0] += 1 + momentum           # x_{t+1} = (1 + m) x_t - m x_{t-1} - a x_{t-delay}
+    matrix[0, 1] += -momentum
+    matrix[0, delay] += -a
+    matrix[1:, :-1] = np.eye(size - 1)
+    expected = np.sort(np.abs(np.linalg.eigvals(matrix)))
+    roots = np.sort(np.abs(np.roots(delay_polynomial(a, delay, momentum))))
+    np.testing.assert_allclose(roots, expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("delay", [0, 1, 2, 3, 6, 10])
+def test_critical_lr_closed_form_agrees_with_root_bisection_and_runs(delay):
+    lam = 2.0
+    crit = critical_lr(lam, delay)
+    assert delayed_rate(0.99 * crit, [lam], delay) < 1 < delayed_rate(1.01 * crit, [lam], delay)
+    low, high = 0.0, 2.0 / lam  # bisection on the roots, independent of the closed form
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if delayed_rate(mid, [lam], delay) < 1 else (low, mid)
+    assert math.isclose(low, crit, rel_tol=1e-9)
+    problem = Quadratic([lam])
+    stable = async_sgd(problem, np.array([1.0]), lr=0.95 * crit, delay=delay, num_steps=3000)
+    unstable = async_sgd(problem, np.array([1.0]), lr=1.05 * crit, delay=delay, num_steps=3000)
+    assert abs(stable.params[-1, 0]) < 1e-3 and unstable.diverged_at is not None
+
+
+@pytest.mark.parametrize("delay,momentum", [(0, 0.5), (1, 0.5), (3, 0.9)])
+def test_critical_lr_with_momentum(delay, momentum):
+    crit = critical_lr(1.0, delay, momentum)
+    assert delayed_rate(0.999 * crit, [1.0], delay, momentum) < 1 < delayed_rate(1.001 * crit, [1.0], delay, momentum)
+    if delay == 0:   # heavy ball: stable iff lr * lambda < 2 (1 + momentum)
+        assert math.isclose(crit, 2 * (1 + momentum), rel_tol=1e-8)
+    if delay == 1:   # z^2 - (1 + m) z + m + a: the product of the roots m + a must stay below 1
+        assert math.isclose(crit, 1 - momentum, rel_tol=1e-8)
+
+
+def test_delayed_rate_predicts_the_measured_rate():
+    problem = Quadratic([1.0])
+    for delay in (1, 4):
+        lr = 0.5 * critical_lr(1.0, delay)
+        trace = async_sgd(problem, np.array([1.0]), lr=lr, delay=delay, num_steps=400)
+        measured = measured_rate(np.abs(trace.params[:, 0]), 200, 400, window=20)  # the envelope
+        assert math.isclose(measured, delayed_rate(lr, [1.0], delay), rel_tol=2e-3)
+
+
+def test_delay_errors():
+    with pytest.raises(ValueError, match="delay"):
+        async_sgd(Quadratic([1.0]), np.array([1.0]), lr=0.1, delay=-1, num_steps=3)
+    with pytest.raises(ValueError, match="momentum"):
+        critical_lr(1.0, 2, momentum=1.0)
+    with pytest.raises(ValueError, match="delay"):
+        delay_polynomial(0.1, 1.5)
+
+
+# --- Hogwild! ------------------------------------------------------------------------------------
+
+def test_sparse_least_squares_rows_and_minimizer():
+    problem = sparse_least_squares(200, 20, 3, seed=1)
+    assert problem.indices.shape == (200, 3)
+    assert all(len(set(row)) == 3 for row in problem.indices.tolist())
+    np.testing.assert_allclose(np.sum(problem.values**2, axis=1), 1.0)
+    dense = np.zeros((200, 20))
+    np.put_along_axis(dense, problem.indices, problem.values, axis=1)
+    np.testing.assert_allclose(dense.T @ (dense @ problem.minimizer - problem.targets), 0, atol=1e-10)
+    with pytest.raises(ValueError, match="nnz"):
+        sparse_least_squares(10, 3, 4)
+
+
+def test_hogwild_with_one_worker_is_serial_sgd():
+    problem = sparse_least_squares(100, 12, 4, seed=2)
+    result = hogwild(problem, np.zeros(12), lr=0.3, num_workers=1, num_updates=50, record_every=10, seed=5)
+    rng = np.random.default_rng(5)   # the same draws: a chunk of scheduler choices, then one sample per update
+    rng.integers(1, size=4096)
+    x = np.zeros(12)
+    for _ in range(50):
+        i = rng.integers(100)
+        coords = problem.indices[i]
+        residual = problem.values[i] @ x[coords] - problem.targets[i]
+        x[coords] -= 0.3 * residual * problem.values[i]
+    np.testing.assert_allclose(result.x, x, rtol=1e-12, atol=1e-14)
+    assert np.all(result.stale_reads == 0) and len(result.losses) == 6
+
+
+def test_hogwild_stale_reads_match_the_prediction():
+    problem = sparse_least_squares(300, 40, 6, seed=0)
+    result = hogwild(problem, np.zeros(40), lr=0.1, num_workers=6, num_updates=3000, seed=1)
+    predicted = expected_stale_reads(6, 40, 6)
+    assert abs(result.stale_reads.mean() - predicted) < 0.1 * predicted
+
+
+# --- gossip --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("num_nodes", [3, 4, 8, 25])
+def test_ring_mixing_rate_is_its_second_eigenvalue(num_nodes):
+    mixing = ring_mixing(num_nodes)
+    np.testing.assert_allclose(mixing.sum(axis=0), 1)
+    eigenvalues = np.linalg.eigvals(mixing)  # general eigensolver, not eigvalsh
+    second = np.sort(np.abs(eigenvalues))[-2]
+    closed_form = max(abs(1 / 3 + 2 / 3 * math.cos(2 * math.pi * k / num_nodes)) for k in range(1, num_nodes))
+    assert math.isclose(mixing_rate(mixing), second, rel_tol=1e-9, abs_tol=1e-12)
+    assert math.isclose(mixing_rate(mixing), closed_form, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_gossip_contracts_the_slowest_mode_by_exactly_lambda_2():
+    n = 10
+    mixing = ring_mixing(n)
+    mode = np.cos(2 * np.pi * np.arange(n) / n)[:, None]  # eigenvector of the second eigenvalue
+    states = gossip(mode + 5.0, mixing, 30)
+    np.testing.assert_allclose(states.mean(axis=1), 5.0)  # the average is conserved
+    distances = consensus_distance(states)
+    np.testing.assert_allclose(distances[1:] / distances[:-1], mixing_rate(mixing), rtol=1e-9)
+    rng = np.random.default_rng(0)
+    generic = consensus_distance(gossip(rng.standard_normal((n, 3)), mixing, 30))
+    assert np.all(generic[1:] <= mixing_rate(mixing) * generic[:-1] * (1 + 1e-12))
+
+
+def test_complete_mixing_reaches_consensus_in_one_step():
+    states = gossip(np.arange(12.0).reshape(6, 2), complete_mixing(6), 2)
+    np.testing.assert_allclose(consensus_distance(states)[1:], 0, atol=1e-14)
+    assert mixing_rate(complete_mixing(6)) < 1e-12
+
+
+def test_decentralized_sgd_matches_a_written_out_ring(least_squares):
+    """Oracle: node i averages itself and its two ring neighbours (1/3 each), then steps on its shard."""
+    n, lr = 4, 0.1
+    history = decentralized_sgd(least_squares, np.ones(5), ring_mixing(n), lr=lr, num_steps=15)
+    shards = [np.arange(i, 96, n) for i in range(n)]
+    nodes = [np.ones(5) for _ in range(n)]
+    for t in range(15):
+        nodes = [(nodes[i - 1] + nodes[i] + nodes[(i + 1) % n]) / 3 - lr * least_squares.grad(nodes[i], shards[i])
+                 for i in range(n)]
+        np.testing.assert_allclose(history[t + 1], nodes, rtol=1e-12, atol=1e-14)
+
+
+def test_decentralized_sgd_keeps_the_average_of_a_ring_as_sgd_on_the_average_gradients(least_squares):
+    """Oracle: x_bar_{t+1} = x_bar_t - lr * mean_i g_i(x_i), since 1^T M = 1^T."""
+    history = decentralized_sgd(least_squares, np.zeros(5), ring_mixing(4), lr=0.1, num_steps=5,
+                                batch_size=3, seed=1)
+    assert history.shape == (6, 4, 5)
+    full = decentralized_sgd(least_squares, np.zeros(5), ring_mixing(4), lr=0.1, num_steps=5)
+    shards = [np.arange(i, 96, 4) for i in range(4)]
+    for t in range(5):
+        grads = [least_squares.grad(full[t, i], shards[i]) for i in range(4)]
+        np.testing.assert_allclose(full[t + 1].mean(axis=0), full[t].mean(axis=0) - 0.1 * np.mean(grads, axis=0),
+                                   atol=1e-13)
+
+
+def test_mixing_errors():
+    with pytest.raises(ValueError, match="num_nodes"):
+        ring_mixing(2)
+    with pytest.raises(ValueError, match="self_weight"):
+        ring_mixing(5, self_weight=1.0)
+    with pytest.raises(ValueError, match="symmetric"):
+        mixing_rate(np.array([[0.5, 0.5], [0.0, 1.0]]))
