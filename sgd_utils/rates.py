@@ -18,8 +18,9 @@ whose eigenvalues :math:`\sigma_{1,2}` solve :math:`\sigma^2 - (1 + \beta - \alp
 The rate of a direction is the spectral radius :math:`\max(|\sigma_1|, |\sigma_2|)`; the rate on the
 whole quadratic is the largest over its eigenvalues (Goh, "Why Momentum Really Works", 2017).
 
-- :func:`gd_rate`, :func:`heavy_ball_rate`: the predicted rates.
-- :func:`heavy_ball_matrix`: :math:`R` itself, to check the rates against ``numpy.linalg.eigvals``.
+- :func:`gd_rate`, :func:`heavy_ball_rate`, :func:`nesterov_rate`: the predicted rates.
+- :func:`heavy_ball_matrix`, :func:`nesterov_matrix`: the iteration matrices, to check the rates
+  against ``numpy.linalg.eigvals``; :func:`root_moduli` solves any such 2x2 matrix.
 - :func:`optimal_gd`, :func:`optimal_heavy_ball`: the best constant hyperparameters and their rates.
 - :func:`critical_momentum`: the momentum :math:`(1 - \sqrt{\alpha\lambda})^2` of critical damping.
 - :func:`measured_rate`: the mean contraction factor per step of a recorded run.
@@ -42,23 +43,58 @@ def heavy_ball_matrix(lr, momentum, eigenvalue):
     return np.array([[momentum, eigenvalue], [-lr * momentum, 1 - lr * eigenvalue]], dtype=np.float64)
 
 
-def heavy_ball_root_moduli(lr, momentum, eigenvalue):
-    r"""The moduli :math:`|\sigma_1| \ge |\sigma_2|` of the eigenvalues of :math:`R`, broadcasting.
+def root_moduli(trace, det):
+    r"""The moduli :math:`|\sigma_1| \ge |\sigma_2|` of the roots of :math:`\sigma^2 - \tau\sigma + \delta = 0`.
 
-    With discriminant :math:`\Delta = (1 + \beta - \alpha\lambda)^2 - 4\beta`: for
-    :math:`\Delta < 0` the roots are complex conjugates of modulus :math:`\sqrt\beta`
-    (the iterates spiral, "underdamped"); otherwise they are real,
-    :math:`\tfrac12 (1 + \beta - \alpha\lambda \pm \sqrt\Delta)`.
+    ``trace`` :math:`\tau` and ``det`` :math:`\delta` of a real 2x2 iteration matrix, broadcasting. With
+    discriminant :math:`\Delta = \tau^2 - 4\delta`: for :math:`\Delta < 0` the roots are complex
+    conjugates of modulus :math:`\sqrt\delta` (the iterates spiral, "underdamped"); otherwise they
+    are real, :math:`\tfrac12 (\tau \pm \sqrt\Delta)`.
     """
-    lr, momentum, eigenvalue = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64)
-                                                     for v in (lr, momentum, eigenvalue)))
-    trace = 1 + momentum - lr * eigenvalue
-    disc = trace**2 - 4 * momentum
+    trace, det = np.broadcast_arrays(np.asarray(trace, dtype=np.float64), np.asarray(det, dtype=np.float64))
+    disc = trace**2 - 4 * det
     root = np.sqrt(np.abs(disc))
-    real_big = np.maximum(np.abs(trace + root), np.abs(trace - root)) / 2
-    real_small = np.minimum(np.abs(trace + root), np.abs(trace - root)) / 2
-    spiral = np.sqrt(momentum)
-    return np.where(disc < 0, spiral, real_big), np.where(disc < 0, spiral, real_small)
+    big = np.maximum(np.abs(trace + root), np.abs(trace - root)) / 2
+    small = np.minimum(np.abs(trace + root), np.abs(trace - root)) / 2
+    spiral = np.sqrt(np.abs(det))
+    return np.where(disc < 0, spiral, big), np.where(disc < 0, spiral, small)
+
+
+def heavy_ball_root_moduli(lr, momentum, eigenvalue):
+    r"""The root moduli of the heavy ball's :math:`R`: trace :math:`1 + \beta - \alpha\lambda`, determinant :math:`\beta`."""
+    lr, momentum, eigenvalue = (np.asarray(v, dtype=np.float64) for v in (lr, momentum, eigenvalue))
+    return root_moduli(1 + momentum - lr * eigenvalue, momentum * np.ones_like(eigenvalue))
+
+
+def nesterov_matrix(lr, momentum, eigenvalue):
+    r"""The iteration matrix of PyTorch's Nesterov momentum on :math:`(b_t, x_t)`.
+
+    With :math:`b_{t+1} = \beta b_t + \lambda x_t` and
+    :math:`x_{t+1} = x_t - \alpha(\lambda x_t + \beta b_{t+1})`,
+
+    .. math::
+        R_{\rm N} = \begin{pmatrix} \beta & \lambda \\
+                     -\alpha\beta^2 & 1 - \alpha\lambda(1 + \beta) \end{pmatrix},
+        \qquad \operatorname{tr} = (1 + \beta)(1 - \alpha\lambda), \quad \det = \beta (1 - \alpha\lambda).
+    """
+    return np.array([[momentum, eigenvalue],
+                     [-lr * momentum**2, 1 - lr * eigenvalue * (1 + momentum)]], dtype=np.float64)
+
+
+def nesterov_rate(lr, momentum, eigenvalues):
+    r"""The rate of PyTorch's Nesterov momentum on a quadratic, broadcasting as :func:`heavy_ball_rate`.
+
+    It converges iff :math:`0 < \alpha\lambda_i < (2 + 2\beta)/(1 + 2\beta)` for every :math:`i`.
+
+    >>> round(nesterov_rate(0.5, 0.5, [1.0]), 12)  # tr = 0.75, det = 0.25: complex roots
+    0.5
+    """
+    eigenvalues = np.asarray(eigenvalues, dtype=np.float64)
+    lr = np.asarray(lr, dtype=np.float64)[..., None]
+    momentum = np.asarray(momentum, dtype=np.float64)[..., None]
+    product = lr * eigenvalues
+    rate = root_moduli((1 + momentum) * (1 - product), momentum * (1 - product))[0].max(axis=-1)
+    return float(rate) if rate.ndim == 0 else rate
 
 
 def heavy_ball_rate(lr, momentum, eigenvalues):
@@ -126,28 +162,41 @@ def critical_momentum(lr, eigenvalue):
     return float(value) if np.ndim(value) == 0 else value
 
 
-def measured_rate(distances, start=None, stop=None):
+def measured_rate(distances, start=None, stop=None, window=1):
     r"""The geometric-mean contraction per step of a sequence of distances to the optimum.
 
-    .. math:: \hat\rho = \left(\frac{d_{\rm stop}}{d_{\rm start}}\right)^{1/({\rm stop} - {\rm start})}
+    .. math:: \hat\rho = \left(\frac{\max_{\rm last\ window} d}{\max_{\rm first\ window} d}\right)^{1/({\rm stop} - {\rm start} - w + 1)}
 
+    where the first window is steps ``start .. start + w - 1`` and the last ``stop - w + 1 .. stop``
+    (:math:`w` is ``window``; with the default 1 this is :math:`(d_{\rm stop}/d_{\rm start})^{1/({\rm stop}-{\rm start})}`).
     ``distances`` is e.g. ``np.linalg.norm(trace.params - x_star, axis=1)``, or an array whose
-    first axis is the step (one rate per remaining index). Defaults: the second half of the run,
-    where transients have died out. A spiralling iterate makes single steps uneven, so use a
-    window of many steps; a repeated root (critical damping) adds a factor :math:`t`, which biases
-    :math:`\hat\rho` upward by about :math:`\ln({\rm stop}/{\rm start}) / ({\rm stop} - {\rm start})`.
+    first axis is the step (one rate per remaining index, e.g. per coordinate). Defaults: the
+    second half of the run, where transients have died out.
+
+    A spiralling iterate passes near zero now and then, so a single step can say little; a window
+    longer than the spiral's period measures its envelope instead. A repeated root (critical
+    damping) adds a factor :math:`t` to the envelope, which biases :math:`\hat\rho` upward by a
+    factor of about :math:`({\rm stop}/{\rm start})^{1/({\rm stop} - {\rm start})}`.
 
     >>> measured_rate(0.5 ** np.arange(11))
     0.5
+    >>> t = np.arange(200)
+    >>> round(measured_rate(0.9 ** t * np.abs(np.cos(0.5 * t)), 50, 199, window=20), 2)
+    0.9
     """
-    distances = np.asarray(distances, dtype=np.float64)
+    distances = np.abs(np.asarray(distances, dtype=np.float64))
     num = distances.shape[0]
     start = num // 2 if start is None else start
     stop = num - 1 if stop is None else stop
-    if not 0 <= start < stop < num:
-        raise ValueError(f"need 0 <= start < stop < len(distances) = {num}, got start={start}, stop={stop}")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = (distances[stop] / distances[start]) ** (1.0 / (stop - start))
+    if not (isinstance(window, (int, np.integer)) and window >= 1):
+        raise ValueError(f"window must be an integer >= 1, got window={window!r}")
+    if not 0 <= start < stop < num or stop - start < window:
+        raise ValueError(f"need 0 <= start < stop < len(distances) = {num} and stop - start >= window, "
+                         f"got start={start}, stop={stop}, window={window}")
+    first = distances[start:start + window].max(axis=0)
+    last = distances[stop - window + 1:stop + 1].max(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        rate = (last / first) ** (1.0 / (stop - start - window + 1))
     return float(rate) if np.ndim(rate) == 0 else rate
 
 

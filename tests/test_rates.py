@@ -93,7 +93,33 @@ def test_measured_rate_per_column():
     lambda: rates.critical_momentum(0.0, 1.0),
     lambda: rates.measured_rate(np.ones(5), 3, 3),
     lambda: rates.measured_rate(np.ones(5), 0, 5),
+    lambda: rates.measured_rate(np.ones(5), 0, 3, window=4),
+    lambda: rates.measured_rate(np.ones(5), 0, 3, window=0),
 ])
 def test_bad_arguments_raise(call):
     with pytest.raises(ValueError):
         call()
+
+
+@settings(max_examples=200, deadline=None)
+@given(lr=st.floats(0.0, 5.0), momentum=st.floats(0.0, 0.999), eigenvalue=st.floats(0.01, 10.0))
+def test_nesterov_rate_is_the_spectral_radius(lr, momentum, eigenvalue):
+    radius = np.abs(np.linalg.eigvals(rates.nesterov_matrix(lr, momentum, eigenvalue))).max()
+    assert rates.nesterov_rate(lr, momentum, [eigenvalue]) == pytest.approx(radius, rel=1e-6, abs=1e-6)
+
+
+def test_nesterov_matrix_is_one_step_of_the_sgd_rule():
+    lr, momentum, eigenvalue = 0.3, 0.7, 2.0
+    x = np.array([1.5])
+    opt = SGD([x], lr=lr, momentum=momentum, nesterov=True)
+    opt.step([eigenvalue * x])
+    state = np.array([opt.state[0].momentum_buffer[0], x[0]])
+    opt.step([eigenvalue * x])
+    expected = rates.nesterov_matrix(lr, momentum, eigenvalue) @ state
+    np.testing.assert_allclose([opt.state[0].momentum_buffer[0], x[0]], expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
+def test_nesterov_stability_boundary(momentum):
+    boundary = (2 + 2 * momentum) / (1 + 2 * momentum)
+    assert rates.nesterov_rate(boundary * 0.999, momentum, [1.0]) < 1 < rates.nesterov_rate(boundary * 1.001, momentum, [1.0])
