@@ -1,0 +1,72 @@
+"""Tests for sgd_utils.sgd_theory against independent computations: runs, brute force, closed forms."""
+
+import numpy as np
+import pytest
+
+from sgd_utils.chains import run_chains
+from sgd_utils.noise import gradient_covariance, stationary_covariance
+from sgd_utils.problems import LeastSquares, LogisticRegression
+from sgd_utils.sgd_theory import (averaging_constant, first_order_covariance, inverse_time_constant,
+                                  loglog_slope, mean_square_stability_limit)
+
+PROBLEM = LeastSquares(num_samples=200, dim=3, noise=1.0, seed=0)
+SIGMA = gradient_covariance(PROBLEM, PROBLEM.minimizer)
+
+
+def test_first_order_covariance_solves_the_lyapunov_equation_and_is_the_small_step_limit():
+    H = PROBLEM.hessian
+    moment = first_order_covariance(H, SIGMA, 0.01)
+    np.testing.assert_allclose(H @ moment + moment @ H, 0.01 * SIGMA, atol=1e-15)
+    np.testing.assert_allclose(np.trace(moment), 0.005 * np.trace(np.linalg.solve(H, SIGMA)), rtol=1e-12)
+    exact = stationary_covariance(PROBLEM, 1e-4, 1)
+    np.testing.assert_allclose(first_order_covariance(H, SIGMA, 1e-4), exact, rtol=0, atol=1e-3 * np.abs(exact).max())
+
+
+@pytest.mark.parametrize("batch_size", [1, 5, 200])
+def test_stability_limit_is_where_the_second_moment_map_reaches_radius_one(batch_size):
+    limit = mean_square_stability_limit(PROBLEM, batch_size)
+    assert limit <= 2 / PROBLEM.L * (1 + 1e-12)
+    stationary_covariance(PROBLEM, 0.999 * limit, batch_size)  # still a finite ball (noise's own check)
+    with pytest.raises(ValueError, match="no finite noise floor"):
+        stationary_covariance(PROBLEM, 1.001 * limit, batch_size)
+    if batch_size == 200:  # full batch: gradient descent's 2/L
+        assert limit == pytest.approx(2 / PROBLEM.L, rel=1e-10)
+
+
+def test_stability_limit_needs_least_squares():
+    with pytest.raises(TypeError, match="LeastSquares"):
+        mean_square_stability_limit(LogisticRegression(num_samples=20, dim=2))
+
+
+def test_inverse_time_constant_in_one_dimension_and_its_threshold():
+    H, S = np.array([[2.0]]), np.array([[3.0]])
+    assert inverse_time_constant(H, S, 1.0) == pytest.approx(1.0 * 3.0 / (2 * 2.0 - 1))
+    assert inverse_time_constant(H, S, 0.25) == np.inf   # 2 theta lambda = 1: slower than 1/t
+
+
+def test_inverse_time_constant_matches_the_linearised_recursion():
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    H = Q @ np.diag([0.5, 1.0, 2.0]) @ Q.T
+    S = np.cov(rng.standard_normal((3, 50)))
+    theta, moment = 3.0, np.zeros((3, 3))
+    for t in range(1, 200_001):  # M <- M - eta (HM + MH) + eta^2 S with eta = theta / t (t >= 1)
+        eta = theta / (t + 10)
+        moment = moment - eta * (H @ moment + moment @ H) + eta**2 * S
+    assert np.trace(moment) * (200_000 + 10) == pytest.approx(inverse_time_constant(H, S, theta), rel=2e-2)
+
+
+def test_averaging_constant_and_measured_averaged_iterates():
+    assert averaging_constant(np.diag([1.0, 2.0]), np.diag([3.0, 4.0])) == pytest.approx(3.0 + 1.0)
+    trace = run_chains(PROBLEM, PROBLEM.minimizer, 0.02, 4000, num_chains=64, record_steps=[4000], seed=1)
+    measured = 4000 * trace.mean_sq_error(averaged=True)[-1]
+    assert measured == pytest.approx(averaging_constant(PROBLEM.hessian, SIGMA), rel=0.3)
+
+
+def test_loglog_slope():
+    x = np.geomspace(1, 1e4, 9)
+    assert loglog_slope(x, 5 * x**-0.5) == pytest.approx(-0.5)
+    with pytest.raises(ValueError, match="positive"):
+        loglog_slope([1, 2], [1, -1])
+    with pytest.raises(ValueError):
+        loglog_slope([1], [1])
