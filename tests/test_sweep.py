@@ -1,0 +1,108 @@
+"""Tests of sgd_utils.sweep: the noise scale, single runs, grids over seeds, the range test."""
+import functools
+
+import numpy as np
+import pytest
+
+from sgd_utils.data import MNIST
+from sgd_utils.mlp import MLP
+from sgd_utils.optim import SGD, Adam
+from sgd_utils.sweep import blas_threads, lr_range_test, noise_scale, sweep, train_mlp
+from sgd_utils.train import History, fit
+
+
+def tiny_data(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((96, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 96)
+    X[np.arange(96), y] += 4.0  # a learnable signal: pixel y lights up for class y
+    return MNIST(X[:64], y[:64], X[64:], y[64:])
+
+
+def test_noise_scale_formula_and_momentum_form():
+    assert noise_scale(0.1, 1000, 10) == pytest.approx(0.1 * 1000 / 10)
+    assert noise_scale(0.1, 1000, 10, momentum=0.75) == pytest.approx(0.1 * 100 / 0.25)
+    assert noise_scale(0.1, 1000, 10, exact=True) == pytest.approx(0.1 * 99)
+    grid = noise_scale(np.array([0.1, 0.2])[:, None], 1000, np.array([10, 20]))
+    np.testing.assert_allclose(grid, [[10, 5], [20, 10]])
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=-1.0), dict(batch_size=0), dict(batch_size=2000),
+                                    dict(momentum=1.0), dict(momentum=-0.1)])
+def test_noise_scale_rejects_bad_arguments(kwargs):
+    arguments = dict(lr=0.1, num_samples=1000, batch_size=10) | kwargs
+    with pytest.raises(ValueError):
+        noise_scale(**arguments)
+
+
+def test_train_mlp_equals_fit_with_the_same_model_and_optimizer():
+    data = tiny_data()
+    history = train_mlp(data, hidden=8, lr=0.05, batch_size=16, epochs=3, momentum=0.9, seed=3)
+    model = MLP([784, 8, 10], "relu", init="he", seed=3)
+    reference = fit(model, SGD(model.params, lr=0.05, momentum=0.9), data.X_train, data.y_train,
+                    epochs=3, batch_size=16, validation=(data.X_test, data.y_test), seed=3,
+                    progress=False, eval_train=False)
+    np.testing.assert_array_equal(history.losses, reference.losses)
+    np.testing.assert_array_equal(history.val_accuracy, reference.val_accuracy)
+
+
+def test_train_mlp_adam_uses_momentum_as_beta1():
+    data = tiny_data()
+    history = train_mlp(data, hidden=8, lr=1e-2, optimizer="adam", momentum=0.5, epochs=1,
+                        batch_size=32, seed=0)
+    model = MLP([784, 8, 10], "relu", init="he", seed=0)
+    reference = fit(model, Adam(model.params, lr=1e-2, betas=(0.5, 0.999)), data.X_train,
+                    data.y_train, epochs=1, batch_size=32, validation=(data.X_test, data.y_test),
+                    seed=0, progress=False, eval_train=False)
+    np.testing.assert_array_equal(history.losses, reference.losses)
+    with pytest.raises(ValueError, match="optimizer"):
+        train_mlp(data, optimizer="lbfgs")
+
+
+def test_sweep_grid_order_seeds_and_summary():
+    calls = []
+
+    def fake(lr, batch_size, seed, epochs):
+        calls.append((lr, batch_size, seed, epochs))
+        diverged = lr > 1
+        return History(np.zeros(1), np.zeros(1), 1, diverged_at=0 if diverged else None,
+                       val_accuracy=np.empty(0) if diverged else np.array([0.5, lr + seed]))
+
+    result = sweep(fake, {"lr": (0.1, 0.2, 5.0), "batch_size": (8, 16)}, seeds=(0, 1), epochs=2)
+    assert result.histories.shape == (3, 2, 2)
+    assert calls[:3] == [(0.1, 8, 0, 2), (0.1, 8, 1, 2), (0.1, 16, 0, 2)]
+    final = result.final()
+    assert final[1, 0, 1] == pytest.approx(1.2)
+    np.testing.assert_array_equal(final[2], 0.1)  # diverged runs count as chance
+    assert np.isnan(result.final("val_loss")).all()
+    mean, std = result.mean_and_std()
+    assert mean[0, 0] == pytest.approx(0.6) and std[0, 0] == pytest.approx(np.std([0.1, 1.1],
+                                                                                   ddof=1))
+    with pytest.raises(ValueError):
+        sweep(fake, {"lr": ()}, seeds=(0,))
+
+
+def test_sweep_is_reproducible_and_thread_limit_is_restored():
+    train = functools.partial(train_mlp, tiny_data(), hidden=8, epochs=2)
+    first = sweep(train, {"batch_size": (8, 32)}, seeds=(0, 1)).final()
+    second = sweep(train, {"batch_size": (8, 32)}, seeds=(0, 1), num_threads=None).final()
+    np.testing.assert_allclose(first, second)
+    with blas_threads(1):
+        pass  # entering and leaving must not raise, with or without OpenBLAS
+
+
+def test_lr_range_test_sweeps_geometrically_and_stops_on_blow_up():
+    data = tiny_data()
+    model = MLP([784, 16, 10], seed=0)
+    test = lr_range_test(model, SGD(model.params), data.X_train, data.y_train, lr_min=1e-3,
+                         lr_max=1e3, num_steps=120, batch_size=16)
+    ratios = test.lrs[1:] / test.lrs[:-1]
+    np.testing.assert_allclose(ratios, (1e6) ** (1 / 119))
+    assert len(test.lrs) < 120  # lr = 1000 blows the loss up before the end
+    assert test.lrs[0] == pytest.approx(1e-3)
+    assert 1e-3 < test.steepest() <= test.lrs[-1]
+    assert test.smoothed[np.searchsorted(test.lrs, test.minimum())] == test.smoothed.min()
+    with pytest.raises(ValueError):
+        lr_range_test(model, SGD(model.params), data.X_train, data.y_train, lr_min=1.0, lr_max=0.1)
+    with pytest.raises(ValueError):
+        lr_range_test(model, SGD(model.params), data.X_train, data.y_train, smoothing=1.0)
