@@ -79,9 +79,18 @@ def test_zero_rate_keeps_the_start(problem):
 
 @pytest.mark.parametrize("kwargs", [
     dict(batch_size=0), dict(batch_size=401), dict(batch_size=2.0),
-    dict(lrs=[0.1, -0.1]), dict(lrs=[[0.1]]), dict(lrs=[np.nan]), dict(start=np.zeros(2)),
+    dict(lrs=[0.1, -0.1]), dict(lrs=[[[0.1]]]), dict(lrs=[np.nan]), dict(start=np.zeros(2)),
 ])
 def test_bad_arguments_raise(problem, kwargs):
     arguments = dict(start=np.zeros(3), lrs=[0.1], batch_size=2) | kwargs
     with pytest.raises(ValueError):
         expected_loss_gaps(problem, **arguments)
+
+
+def test_many_schedules_at_once_equal_one_at_a_time(problem):
+    start = problem.minimizer + 1.0
+    lrs = np.array([np.full(30, 0.1), np.linspace(0.2, 0.0, 30), np.zeros(30)])
+    together = expected_loss_gaps(problem, start, lrs, batch_size=5)
+    assert together.shape == (3, 31)
+    for row, schedule in zip(together, lrs):
+        np.testing.assert_allclose(row, expected_loss_gaps(problem, start, schedule, batch_size=5), rtol=1e-12)
