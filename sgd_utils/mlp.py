@@ -187,19 +187,17 @@ class MLP:
         """Output activations, ``(B, K)``: softmax probabilities or sigmoid outputs."""
         X = self.check_X(X)
         out = np.empty((X.shape[0], self.sizes[-1]), self.dtype)
-        for start in range(0, X.shape[0], _EVAL_CHUNK):
-            ws = self._forward(X[start:start + _EVAL_CHUNK])
+        for rows, ws in self._forward_chunks(X):
             self._output_activation(ws)
-            out[start:start + _EVAL_CHUNK] = ws.out
+            out[rows] = ws.out
         return out
 
     def predict(self, X):
         """Predicted class labels, ``(B,)`` int64: the argmax of the output layer."""
         X = self.check_X(X)
         labels = np.empty(X.shape[0], np.int64)
-        for start in range(0, X.shape[0], _EVAL_CHUNK):
-            ws = self._forward(X[start:start + _EVAL_CHUNK])  # argmax(Z^L) = argmax(A^L)
-            labels[start:start + _EVAL_CHUNK] = ws.acts[-1].argmax(axis=1)
+        for rows, ws in self._forward_chunks(X):
+            labels[rows] = ws.acts[-1].argmax(axis=1)  # argmax(Z^L) = argmax(A^L)
         return labels
 
     def accuracy(self, X, y):
@@ -214,11 +212,9 @@ class MLP:
         """``(mean cost, accuracy)`` over a whole data set in one chunked forward pass."""
         X, y = self.check_batch(X, y)
         total_cost, num_correct = 0.0, 0
-        for start in range(0, X.shape[0], _EVAL_CHUNK):
-            Xc, yc = X[start:start + _EVAL_CHUNK], y[start:start + _EVAL_CHUNK]
-            ws = self._forward(Xc)
-            num_correct += int(np.count_nonzero(ws.acts[-1].argmax(axis=1) == yc))
-            total_cost += self._cost_and_delta(ws, yc, want_delta=False) * len(yc)
+        for rows, ws in self._forward_chunks(X):
+            num_correct += int(np.count_nonzero(ws.acts[-1].argmax(axis=1) == y[rows]))
+            total_cost += self._cost_and_delta(ws, y[rows], want_delta=False) * len(y[rows])
         return total_cost / len(y), num_correct / len(y)
 
     def loss_and_grads(self, X, y, out=None):
@@ -255,6 +251,12 @@ class MLP:
             ws = _Workspace(self.sizes, batch_size, self.activation, self.dtype)
             self._workspaces[batch_size] = ws
         return ws
+
+    def _forward_chunks(self, X):
+        """Forward passes over ``_EVAL_CHUNK`` rows at a time (bounded memory)."""
+        for start in range(0, X.shape[0], _EVAL_CHUNK):
+            rows = slice(start, start + _EVAL_CHUNK)
+            yield rows, self._forward(X[rows])
 
     def _forward(self, X):
         """Z^l = A^(l-1) W^l + b^l; hidden A^l = sigma(Z^l) in place; leaves Z^L (logits)."""
