@@ -43,6 +43,28 @@ def test_gradients_match_finite_differences(activation, cost, num_rows):
         np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
 
 
+@pytest.mark.parametrize("cost", COSTS)
+def test_network_without_hidden_layer_is_softmax_or_sigmoid_regression(cost):
+    model = MLP([5, 3], cost=cost, seed=4).astype(np.float64)
+    X, y = batch(7)
+    _, grads = model.loss_and_grads(X, y)
+    for analytic, numeric in zip(grads, finite_difference_grads(model, X, y)):
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+    if cost == "cross_entropy":  # dC/dW = X^T (softmax(XW + b) - Y) / B, written out
+        W, b = model.params
+        z = X @ W + b
+        softmax = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(grads[0], X.T @ (softmax - np.eye(3)[y]) / 7, rtol=1e-12)
+
+
+def test_astype_copies_values_into_the_new_dtype():
+    model = MLP([5, 4, 3], "tanh", cost="quadratic", seed=6)
+    clone = model.astype(np.float64)
+    assert (clone.activation, clone.cost, clone.sizes) == ("tanh", "quadratic", [5, 4, 3])
+    for p, q in zip(model.params, clone.params):
+        assert q.dtype == np.float64 and np.array_equal(p, q) and not np.shares_memory(p, q)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("cost", COSTS)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
