@@ -144,10 +144,10 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
         Evaluate loss and accuracy on the whole training set after each epoch (one extra
         forward pass). False records the mean mini-batch loss of the epoch and NaN accuracy.
     blas_threads : int or None
-        BLAS threads during training, set with ``threadpoolctl`` when it is installed
-        (otherwise, and with None, the process-wide setting is left alone). One thread is
-        fastest for matrices this small, and several threads on a busy machine can be 10x
-        slower: each product waits for a descheduled worker thread.
+        BLAS threads during training (None leaves the process-wide setting alone). One
+        thread is fastest for matrices this small, and several threads on a busy machine can
+        be 10x slower: each product waits for a descheduled worker thread. Set through
+        ``threadpoolctl`` when installed, else through NumPy's bundled OpenBLAS.
 
     Returns
     -------
@@ -242,15 +242,21 @@ class _EpochRunner:
 
 
 def _limited_blas_threads(num_threads):
-    """``threadpoolctl.threadpool_limits`` for BLAS if installed and asked for, else a no-op."""
+    """A context running BLAS on ``num_threads`` threads (None: leave the setting alone).
+
+    ``threadpoolctl`` when installed (any BLAS), else ``sgd_utils.sweep.blas_threads``, which
+    drives NumPy's bundled OpenBLAS through ctypes and does nothing for other BLAS builds.
+    """
     if num_threads is None:
         return contextlib.nullcontext()
+    num_threads = _checked_count("blas_threads", num_threads, 1)
     try:
         from threadpoolctl import threadpool_limits
-    except ImportError:  # an optional dependency: without it, BLAS keeps its own setting
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=_checked_count("blas_threads", num_threads, 1),
-                             user_api="blas")
+    except ImportError:  # an optional dependency
+        from .sweep import blas_threads  # imported here: sweep itself builds on fit
+
+        return blas_threads(num_threads)
+    return threadpool_limits(limits=num_threads, user_api="blas")
 
 
 def _record_epoch(metrics, model, runner, X, y, validation, eval_train):
