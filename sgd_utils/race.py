@@ -14,10 +14,11 @@ ranked by their final loss gap; diverged runs come last). "Stays" matters: a met
 oscillates around the minimum, as RMSprop does at a constant learning rate, can touch the
 tolerance long before it settles.
 
+- :func:`steps_below`: the first index after which a sequence stays below a tolerance.
 - :func:`steps_to_tolerance`: :math:`T_\text{tol}` of one trace.
 - :func:`tune_lr`: the best rate of one optimizer on one problem, and its trace.
 - :func:`race`: every optimizer on every problem, as a list of :class:`RaceResult`.
-- :func:`race_table`: the results as a plain-text table.
+- :func:`race_table`: the steps, tuned rates or final gaps as a plain-text table.
 """
 
 import math
@@ -26,6 +27,30 @@ from dataclasses import dataclass
 import numpy as np
 
 from .descent import Trace, run
+
+
+def steps_below(values, tol):
+    """The first index after which every entry of ``values`` is below ``tol``, or ``None``.
+
+    ``None`` when the last entry is not below ``tol``; NaN counts as not below. Use it for
+    distances to the minimiser, ``steps_below(np.linalg.norm(trace.params - x_star, axis=1), tol)``,
+    where the loss gap would weight the coordinates by their curvature.
+
+    Examples
+    --------
+    >>> steps_below([1.0, 1e-3, 1.0, 1e-3, 1e-4], 1e-2)
+    3
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"values must be a non-empty 1-D sequence, got shape {values.shape}")
+    if not tol > 0:
+        raise ValueError(f"tol must be > 0, got tol={tol!r}")
+    above = np.flatnonzero(~(values < tol))  # NaN counts as above
+    if above.size == 0:
+        return 0
+    last_above = int(above[-1])
+    return None if last_above == values.size - 1 else last_above + 1
 
 
 def steps_to_tolerance(trace, tol):
@@ -56,11 +81,7 @@ def steps_to_tolerance(trace, tol):
         raise ValueError(f"tol must be > 0, got tol={tol!r}")
     if trace.diverged_at is not None:
         return None
-    above = np.flatnonzero(~(trace.loss_gaps < tol))  # NaN counts as above
-    if above.size == 0:
-        return 0
-    last_above = int(above[-1])
-    return None if last_above == trace.num_steps else last_above + 1
+    return steps_below(trace.loss_gaps, tol)
 
 
 def _rank(trace, tol):
@@ -175,26 +196,37 @@ def race(problems, optimizers, lrs, num_steps, tol):
     return results
 
 
-def race_table(results, *, num_steps=None):
-    """The results as a text table, one row per problem: each optimizer's steps to tolerance.
+def race_table(results, *, value="steps", num_steps=None):
+    """The results as a compact text table: one row per problem, one column per optimizer.
 
-    A run that did not reach the tolerance shows ``>N`` (``N`` its number of steps, or
-    ``num_steps``); each cell adds the tuned learning rate in brackets.
+    Parameters
+    ----------
+    results : list of RaceResult
+        From :func:`race`.
+    value : {"steps", "lr", "final_gap"}
+        What each cell shows: the steps to tolerance (``>N`` when the run did not get there, ``N``
+        its number of steps or ``num_steps``), the tuned learning rate, or the final loss gap.
+    num_steps : int, optional
+        The ``N`` of ``>N``; default each run's own number of steps.
+
+    Returns
+    -------
+    str
     """
+    formats = {
+        "steps": lambda r: str(r.steps) if r.steps is not None else f">{num_steps or r.trace.num_steps}",
+        "lr": lambda r: f"{r.lr:.2g}",
+        "final_gap": lambda r: f"{r.final_gap:.0e}",
+    }
+    if value not in formats:
+        raise ValueError(f"value must be one of {sorted(formats)}, got value={value!r}")
     problems = list(dict.fromkeys(r.problem for r in results))
     optimizers = list(dict.fromkeys(r.optimizer for r in results))
-    cells = {(r.problem, r.optimizer): r for r in results}
-    width = max(14, *(len(name) + 2 for name in optimizers))
+    cells = {(r.problem, r.optimizer): formats[value](r) for r in results}
+    width = max(10, *(len(name) + 2 for name in optimizers), *(len(cell) + 2 for cell in cells.values()))
     label_width = max(len(name) for name in problems) + 2
     lines = ["".ljust(label_width) + "".join(name.rjust(width) for name in optimizers)]
     for problem in problems:
-        row = problem.ljust(label_width)
-        for optimizer in optimizers:
-            r = cells.get((problem, optimizer))
-            if r is None:
-                row += "-".rjust(width)
-                continue
-            steps = str(r.steps) if r.steps is not None else f">{num_steps or r.trace.num_steps}"
-            row += f"{steps} ({r.lr:.2g})".rjust(width)
-        lines.append(row)
+        lines.append(problem.ljust(label_width)
+                     + "".join(cells.get((problem, optimizer), "-").rjust(width) for optimizer in optimizers))
     return "\n".join(lines)

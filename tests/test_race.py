@@ -8,7 +8,7 @@ import pytest
 from sgd_utils.descent import Trace, run
 from sgd_utils.optim import GD, SGD, Adam
 from sgd_utils.problems import Quadratic, Rosenbrock
-from sgd_utils.race import RaceResult, race, race_table, steps_to_tolerance, tune_lr
+from sgd_utils.race import RaceResult, race, race_table, steps_below, steps_to_tolerance, tune_lr
 
 
 def make_trace(gaps, diverged_at=None):
@@ -27,6 +27,17 @@ def make_trace(gaps, diverged_at=None):
 ])
 def test_steps_to_tolerance(gaps, expected):
     assert steps_to_tolerance(make_trace(gaps), 1e-6) == expected
+
+
+def test_steps_below_distances_and_errors():
+    assert steps_below(np.array([3.0, 2.0, 0.5, 0.1]), 1.0) == 2
+    assert steps_below([0.5], 1.0) == 0 and steps_below([0.5, 2.0], 1.0) is None
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        steps_below([], 1.0)
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        steps_below(np.zeros((2, 2)), 1.0)
+    with pytest.raises(ValueError, match="tol must be > 0"):
+        steps_below([1.0], float("nan"))
 
 
 def test_diverged_trace_never_reaches_tolerance():
@@ -95,8 +106,14 @@ def test_race_and_table():
     assert gd_bowl.lr == 0.3 and gd_bowl.steps == steps_to_tolerance(gd_bowl.trace, 1e-8)
     table = race_table(results, num_steps=60).splitlines()
     assert len(table) == 3 and "GD" in table[0] and "Adam" in table[0]
-    assert table[1].startswith("bowl") and f"{gd_bowl.steps} (0.3)" in table[1]
+    assert table[1].startswith("bowl") and table[1].split()[1] == str(gd_bowl.steps)
     assert any(">60" in line for line in table[1:]) == any(r.steps is None for r in results)
+    lrs = race_table(results, value="lr").splitlines()
+    assert lrs[1].split()[1:] == [f"{r.lr:.2g}" for r in results if r.problem == "bowl"]
+    gaps = race_table(results, value="final_gap").splitlines()
+    assert float(gaps[2].split()[2]) == pytest.approx(results[3].final_gap, rel=0.5)
+    with pytest.raises(ValueError, match="value must be one of"):
+        race_table(results, value="loss")
 
 
 def test_race_errors():
