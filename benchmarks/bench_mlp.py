@@ -11,9 +11,10 @@ FLOPs of the epoch divided by the float32 GEMM peak measured here with a large `
 (target at batch 128: <= 1.5). The *fixed per-step overhead* is our time per step at batch 1
 minus that step's FLOP time (target < 150 us). Without torch, only our columns are printed.
 
-Last, a per-step breakdown: backprop (``loss_and_grads``), ``sgd_utils.optim.SGD.step``, and
-an allocation-free in-place momentum step for reference (the optimizer is engineer A's
-module; the reference shows how much of a step it could save).
+Last, a per-step breakdown on a fixed batch: backprop (``MLP.loss_and_grads_unchecked``),
+``sgd_utils.optim.SGD.step``, and a bare in-place momentum step (four ufunc calls per array)
+as a reference for what the optimizer costs at least with NumPy. A step of ``fit`` also
+gathers its batch from rows scattered over the data set (cache misses the fixed batch avoids).
 
 Times are process CPU times by default (``--clock wall`` for elapsed time): both sides run
 on one thread, so on an idle machine the two agree, and on a shared one CPU time leaves out
