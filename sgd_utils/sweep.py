@@ -238,6 +238,16 @@ def sweep(train, axes, seeds, *, num_threads=1, **fixed):
     return Sweep(axes, seeds, histories)
 
 
+def _batches(num_rows, batch_size, rng):
+    """Endless row indices of full batches, reshuffling after each pass over the data."""
+    if not 1 <= batch_size <= num_rows:
+        raise ValueError(f"batch_size must be in [1, {num_rows}], got {batch_size}")
+    while True:
+        order = rng.permutation(num_rows)
+        for start in range(0, num_rows - batch_size + 1, batch_size):
+            yield order[start:start + batch_size]
+
+
 @dataclass
 class RangeTest:
     """What :func:`lr_range_test` measured: per step, the learning rate and the mini-batch loss.
@@ -274,7 +284,8 @@ def lr_range_test(model, optimizer, X, y, *, lr_min=1e-4, lr_max=10.0, num_steps
     r"""Smith's learning-rate range test: lr grows from ``lr_min`` to ``lr_max`` geometrically.
 
     Step :math:`t` of ``num_steps`` uses :math:`\epsilon_t = \epsilon_{\min}
-    (\epsilon_{\max}/\epsilon_{\min})^{t/(T-1)}` on a fresh mini-batch; the test stops early
+    (\epsilon_{\max}/\epsilon_{\min})^{t/(T-1)}` on the next mini-batch of a seeded shuffle
+    (full batches only, reshuffled after each pass over the data); the test stops early
     once the smoothed loss exceeds ``stop_factor`` times its minimum so far, or is not finite.
     ``model`` and ``optimizer`` are modified (use fresh ones afterwards).
 
@@ -297,13 +308,14 @@ def lr_range_test(model, optimizer, X, y, *, lr_min=1e-4, lr_max=10.0, num_steps
     if not 0 <= smoothing < 1:
         raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
     lrs = lr_min * (lr_max / lr_min) ** (np.arange(num_steps) / (num_steps - 1))
-    rng = np.random.default_rng(seed)
+    X, y = model.check_batch(X, y)  # checked and converted once, as fit does
+    batches = _batches(len(y), batch_size, np.random.default_rng(seed))
     grads = [np.empty_like(p) for p in model.params]
     losses, smoothed, average, best = [], [], 0.0, math.inf
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), blas_threads(1):
         for step, lr in enumerate(lrs):
-            rows = rng.choice(len(y), size=batch_size, replace=False)
-            loss, _ = model.loss_and_grads(X[rows], y[rows], out=grads)
+            rows = next(batches)
+            loss = model.loss_and_grads_unchecked(X[rows], y[rows], grads)
             average = smoothing * average + (1 - smoothing) * loss
             value = average / (1 - smoothing ** (step + 1))
             if not math.isfinite(value) or value > stop_factor * best:

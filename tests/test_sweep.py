@@ -106,3 +106,14 @@ def test_lr_range_test_sweeps_geometrically_and_stops_on_blow_up():
         lr_range_test(model, SGD(model.params), data.X_train, data.y_train, lr_min=1.0, lr_max=0.1)
     with pytest.raises(ValueError):
         lr_range_test(model, SGD(model.params), data.X_train, data.y_train, smoothing=1.0)
+
+
+def test_range_test_error_paths_for_windows_and_batches():
+    data = tiny_data()
+    model = MLP([784, 8, 10], seed=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        lr_range_test(model, SGD(model.params), data.X_train, data.y_train, batch_size=1000)
+    test = lr_range_test(model, SGD(model.params), data.X_train, data.y_train, lr_min=1e-3,
+                         lr_max=1e-2, num_steps=2, batch_size=16)
+    with pytest.raises(ValueError, match="too few"):
+        test.steepest()
