@@ -1,7 +1,9 @@
 """Helpers for the executable textbook on stochastic gradient descent.
 
 One module per concept; data flows one way,
-problem/data -> optimizer -> trace/history -> plot/widget:
+problem/data -> optimizer -> trace/history -> plot/widget.
+
+The core, used throughout the book:
 
 - ``optim``: the update rules (pure functions) and a ``torch.optim``-shaped facade.
 - ``schedules``: learning-rate schedules as functions of the step.
@@ -12,6 +14,17 @@ problem/data -> optimizer -> trace/history -> plot/widget:
 - ``data``: MNIST, the bundled offline sample and the full set on demand.
 - ``mlp``: a multilayer perceptron with vectorised backpropagation.
 - ``train``: the mini-batch training loop and its history.
+
+Theory and experiments, each introduced by the chapter that needs it:
+
+- ``rates``: convergence rates of gradient descent and momentum on quadratics (chapters 1, 3).
+- ``noise``: mini-batch gradient noise and the constant-step noise floor (chapter 2).
+- ``moments``: the exact expected loss of SGD on least squares under a schedule (chapter 4).
+- ``bias_correction``, ``race``: Adam without bias correction; a fair race of optimizers (chapter 5).
+- ``gradcheck``: gradients against central finite differences (chapter 6).
+- ``sweep``: grids of short MNIST runs, the noise scale, the learning-rate range test (chapters 7-9).
+- ``chains``, ``sgd_theory``: many independent SGD runs and what the theorems predict (chapter 10).
+- ``parallel``: synchronous, stale, lock-free and decentralised SGD on one machine (chapter 11).
 """
 
 __version__ = "0.1.0"
