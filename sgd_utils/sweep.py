@@ -20,17 +20,15 @@ Three tools for the chapters that tune hyperparameters by experiment:
 """
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import itertools
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from .mlp import MLP
 from .optim import SGD, Adam
+from .threads import blas_threads  # also importable from here, as chapters 6-9 do
 from .train import fit
 
 OPTIMIZERS = ("sgd", "adam")
@@ -108,37 +106,6 @@ def train_mlp(data, *, hidden=32, lr=0.1, batch_size=32, epochs=5, momentum=None
     return fit(model, opt, data.X_train, data.y_train, epochs=epochs, batch_size=batch_size,
                schedule=schedule, validation=(data.X_test, data.y_test), seed=seed,
                progress=False, eval_train=eval_train)
-
-
-def _openblas():
-    """NumPy's bundled OpenBLAS (ctypes handle), or None if this NumPy links another BLAS."""
-    libs = Path(np.__file__).parent.parent / "numpy.libs"
-    for path in sorted(libs.glob("libscipy_openblas*.so*")):
-        lib = ctypes.CDLL(str(path))  # already loaded by NumPy: the same library, no new copy
-        if hasattr(lib, "scipy_openblas_set_num_threads64_"):
-            return lib
-    return None
-
-
-@contextlib.contextmanager
-def blas_threads(num_threads):
-    """Limit NumPy's OpenBLAS to ``num_threads`` threads inside the ``with`` block.
-
-    A sweep multiplies small matrices (a batch of 8-256 rows by a 784 x 32 layer), for which
-    threads cost more than they save, and much more when other processes share the cores:
-    one thread made a grid of runs 3-10x faster on a busy 2-core machine. Results are the
-    same up to float rounding. A no-op where NumPy uses another BLAS.
-    """
-    lib = _openblas()
-    if lib is None:
-        yield
-        return
-    previous = lib.scipy_openblas_get_num_threads64_()
-    lib.scipy_openblas_set_num_threads64_(int(num_threads))
-    try:
-        yield
-    finally:
-        lib.scipy_openblas_set_num_threads64_(previous)
 
 
 @dataclass
@@ -230,7 +197,7 @@ def sweep(train, axes, seeds, *, num_threads=1, **fixed):
         raise ValueError("sweep needs at least one seed and one value per axis")
     shape = tuple(len(values) for values in axes.values()) + (len(seeds),)
     histories = np.empty(shape, dtype=object)
-    limit = blas_threads(num_threads) if num_threads else contextlib.nullcontext()
+    limit = blas_threads(num_threads or None)
     with limit:
         for index in itertools.product(*(range(n) for n in shape)):
             point = {name: values[i] for (name, values), i in zip(axes.items(), index)}

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .threads import blas_threads as limit_blas_threads
 
 
 @dataclass
@@ -147,7 +148,7 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
         BLAS threads during training (None leaves the process-wide setting alone). One
         thread is fastest for matrices this small, and several threads on a busy machine can
         be 10x slower: each product waits for a descheduled worker thread. Set through
-        ``threadpoolctl`` when installed, else through NumPy's bundled OpenBLAS.
+        :func:`sgd_utils.threads.blas_threads` (``threadpoolctl``).
 
     Returns
     -------
@@ -243,21 +244,10 @@ class _EpochRunner:
 
 
 def _limited_blas_threads(num_threads):
-    """A context running BLAS on ``num_threads`` threads (None: leave the setting alone).
-
-    ``threadpoolctl`` when installed (any BLAS), else ``sgd_utils.sweep.blas_threads``, which
-    drives NumPy's bundled OpenBLAS through ctypes and does nothing for other BLAS builds.
-    """
+    """A context running BLAS on ``num_threads`` threads (None: leave the setting alone)."""
     if num_threads is None:
         return contextlib.nullcontext()
-    num_threads = _checked_count("blas_threads", num_threads, 1)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # an optional dependency
-        from .sweep import blas_threads  # imported here: sweep itself builds on fit
-
-        return blas_threads(num_threads)
-    return threadpool_limits(limits=num_threads, user_api="blas")
+    return limit_blas_threads(_checked_count("blas_threads", num_threads, 1))
 
 
 def _record_epoch(metrics, model, runner, X, y, validation, eval_train):
