@@ -108,7 +108,7 @@ def central_difference(loss: Callable[[], float], param: np.ndarray, entry: int,
     ``lambda: model.loss(X, y)``); ``param`` is modified in place during the call and
     restored bit for bit before it returns. ``entry`` is a flat index into
     ``param.ravel()``. The divisor is the step actually stored, ``(theta + h) - (theta - h)``
-    after rounding to ``param.dtype``.
+    after rounding to ``param.dtype``; a step so small that it rounds away raises ValueError.
     """
     flat = param.reshape(-1)  # a view (checked by _checked_params): writes reach param
     saved = flat[entry].copy()
@@ -121,6 +121,9 @@ def central_difference(loss: Callable[[], float], param: np.ndarray, entry: int,
         down = float(loss())
     finally:
         flat[entry] = saved
+    if up_value == down_value:
+        raise ValueError(f"eps={eps:g} is below half the spacing of {param.dtype} numbers near "
+                         f"{float(saved):g}: the perturbed entry rounds back to its value")
     return (up - down) / (up_value - down_value)
 
 

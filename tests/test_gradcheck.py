@@ -126,6 +126,8 @@ def test_error_paths():
     for num in (0, 2.5, True):
         with pytest.raises(ValueError, match="num_entries"):
             check_gradients(loss, [x], [x], num_entries=num)
+    with pytest.raises(ValueError, match="rounds back"):  # 1 + 1e-9 == 1 in float32
+        central_difference(loss, np.ones(3, dtype=np.float32), 0, 1e-9)
     with pytest.raises(TypeError, match="Generator"):
         check_gradients(loss, [x], [x], num_entries=2)
     with pytest.raises(ValueError, match="same shape"):
