@@ -81,6 +81,7 @@ refresh-notebooks: venv
 
 bench: venv
 	$(BIN)/python benchmarks/bench_descent.py
+	$(BIN)/python benchmarks/bench_optim.py
 	$(BIN)/python benchmarks/bench_mlp.py
 
 # Re-pin requirements.txt from requirements.in in a scratch environment.
