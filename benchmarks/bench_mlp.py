@@ -11,16 +11,21 @@ FLOPs of the epoch divided by the float32 GEMM peak measured here with a large `
 (target at batch 128: <= 1.5). The *fixed per-step overhead* is our time per step at batch 1
 minus that step's FLOP time (target < 150 us). Without torch, only our columns are printed.
 
+``fit`` takes its fused momentum path (``sgd_utils.fused_sgd``: gradients added straight into
+the momentum buffers by BLAS); ``--no-fused`` times ``fit(..., fused=False)``, backprop then
+``optimizer.step``, instead.
+
 Last, a per-step breakdown on a fixed batch: backprop (``MLP.loss_and_grads_unchecked``),
-``sgd_utils.optim.SGD.step``, and a bare in-place momentum step (four ufunc calls per array)
-as a reference for what the optimizer costs at least with NumPy. A step of ``fit`` also
-gathers its batch from rows scattered over the data set (cache misses the fixed batch avoids).
+``sgd_utils.optim.SGD.step``, a bare in-place momentum step (four ufunc calls per array) as a
+reference for what a separate optimizer step costs at least with NumPy, and the whole fused
+step (backprop and update together). A step of ``fit`` also gathers its batch from rows
+scattered over the data set (cache misses the fixed batch avoids).
 
 Times are process CPU times by default (``--clock wall`` for elapsed time): both sides run
 on one thread, so on an idle machine the two agree, and on a shared one CPU time leaves out
 the slices other processes take.
 
-Usage: ``python benchmarks/bench_mlp.py [--quick] [--repeat N] [--clock {cpu,wall}]``.
+Usage: ``python benchmarks/bench_mlp.py [--quick] [--repeat N] [--clock {cpu,wall}] [--no-fused]``.
 """
 import os
 
@@ -32,6 +37,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from sgd_utils.fused_sgd import FusedMomentumSGD  # noqa: E402
 from sgd_utils.mlp import MLP  # noqa: E402
 from sgd_utils.optim import SGD  # noqa: E402
 from sgd_utils.train import fit  # noqa: E402
@@ -67,6 +73,7 @@ def training_flops_per_sample(sizes):
 
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 clock = CLOCKS["cpu"]
+fused = True  # fit's default path; --no-fused turns it off
 
 
 def _timed(run):
@@ -79,7 +86,7 @@ def time_ours(sizes, X, y, batch_size):
     model = MLP(sizes, "relu", init="he", seed=SEED)
     optimizer = SGD(model.params, lr=LR, momentum=MOMENTUM)
     return _timed(lambda: fit(model, optimizer, X, y, epochs=1, batch_size=batch_size,
-                              seed=SEED, progress=False, eval_train=False))
+                              seed=SEED, progress=False, eval_train=False, fused=fused))
 
 
 def time_torch(sizes, X, y, batch_size):
@@ -114,15 +121,19 @@ def inplace_momentum_step(params, grads, buffers, scratch):
 
 
 def step_breakdown(sizes, X, y, batch_size, num_steps, repeats):
-    """Microseconds per step in backprop, in ``SGD.step`` and in an in-place reference step."""
+    """Microseconds per step in backprop, ``SGD.step``, an in-place reference step, and the
+    fused step (backprop and update)."""
     model = MLP(sizes, seed=SEED)
     optimizer = SGD(model.params, lr=LR, momentum=MOMENTUM)
     grads = [np.empty_like(p) for p in model.params]
     buffers, scratch = [np.zeros_like(p) for p in grads], [np.empty_like(p) for p in grads]
     X_batch, y_batch = np.ascontiguousarray(X[:batch_size]), y[:batch_size]
+    fused_model = MLP(sizes, seed=SEED)
+    fused_step = FusedMomentumSGD(fused_model, SGD(fused_model.params, lr=LR, momentum=MOMENTUM))
     parts = (lambda: model.loss_and_grads_unchecked(X_batch, y_batch, grads),
              lambda: optimizer.step(grads),
-             lambda: inplace_momentum_step(model.params, grads, buffers, scratch))
+             lambda: inplace_momentum_step(model.params, grads, buffers, scratch),
+             lambda: fused_step.step(X_batch, y_batch))
     best = [min(_timed(lambda: [part() for _ in range(num_steps)]) for _ in range(repeats))
             for part in parts]  # best of repeats: the machine is shared
     return [1e6 * t / num_steps for t in best]
@@ -143,19 +154,22 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="3,000 samples (CI smoke run)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="best of N timings, ours and torch's interleaved (default 1)")
+    parser.add_argument("--no-fused", action="store_true",
+                        help="time fit(..., fused=False): backprop, then optimizer.step")
     parser.add_argument("--clock", choices=CLOCKS, default="cpu",
                         help="cpu: process CPU time (default; robust on a shared machine), "
                              "wall: elapsed time")
     args = parser.parse_args(argv)
-    global clock
-    clock = CLOCKS[args.clock]
+    global clock, fused
+    clock, fused = CLOCKS[args.clock], not args.no_fused
     num_samples = 3_000 if args.quick else 60_000
     rng = np.random.default_rng(SEED)
     X = rng.random((num_samples, 784), dtype=np.float32)
     y = rng.integers(0, 10, num_samples)
     peak = gemm_peak_flops()
     print(f"float32 GEMM peak, 1 thread: {peak / 1e9:.1f} GFLOP/s; {num_samples} samples, "
-          f"best of {args.repeat}, {args.clock} time; torch {torch.__version__ if torch else 'not installed'}")
+          f"best of {args.repeat}, {args.clock} time; fit {'fused' if fused else 'not fused'}; "
+          f"torch {torch.__version__ if torch else 'not installed'}")
     print(f"{'network':>16} {'batch':>5} {'ours s':>8} {'torch s':>8} {'ratio':>6} {'target':>6}"
           f" {'':>4} {'us/step':>8} {'/FLOP':>6}")
     overheads, flop_ratios = {}, {}
@@ -178,13 +192,13 @@ def main(argv=None):
               f"time / FLOP time at batch 128 = {flop_ratios[name, 128]:.2f} (target <= 1.5)")
     num_steps, repeats = (30, 2) if args.quick else (300, 10)
     print(f"per step (best of {repeats} x {num_steps}): backprop | optimizer.step | "
-          "in-place reference step")
+          "in-place reference step | fused backprop and step")
     for sizes in NETWORKS:
         for batch_size in (1, 10, 128):
-            backprop, stepping, reference = step_breakdown(sizes, X, y, batch_size, num_steps,
-                                                           repeats)
+            backprop, stepping, reference, fused_total = step_breakdown(
+                sizes, X, y, batch_size, num_steps, repeats)
             print(f"{'-'.join(map(str, sizes)):>16} {batch_size:>5}: {backprop:8.1f} us "
-                  f"{stepping:8.1f} us {reference:8.1f} us")
+                  f"{stepping:8.1f} us {reference:8.1f} us {fused_total:8.1f} us")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ The core, used throughout the book:
 - ``data``: MNIST, the bundled offline sample and the full set on demand.
 - ``mlp``: a multilayer perceptron with vectorised backpropagation.
 - ``train``: the mini-batch training loop and its history.
+- ``fused_sgd``: momentum SGD added into backprop's products, ``train``'s fast path.
 - ``threads``: run BLAS on one thread, fastest for the book's small matrices.
 
 Theory and experiments, each introduced by the chapter that needs it:

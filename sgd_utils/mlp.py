@@ -32,17 +32,25 @@ where :math:`Y` is the one-hot ``(B, K)`` matrix of the labels ``y`` and, in BP1
 once, in BP1; Nielsen's per-example equations are the case :math:`B = 1`.
 
 Speed: every intermediate array lives in a workspace allocated once per batch size and
-reused, so a training step allocates (almost) nothing; see ``benchmarks/bench_mlp.py``.
+reused, so a training step allocates (almost) nothing; with a ``scale``,
+:meth:`MLP.loss_and_grads_unchecked` adds the gradients into given arrays inside the BLAS
+products (the fused momentum step of :mod:`sgd_utils.fused_sgd`); see
+``benchmarks/bench_mlp.py``.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from scipy.linalg import blas
+
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 INITS = ("he", "xavier", "glorot", "normal")
 COSTS = ("cross_entropy", "quadratic")
 _EVAL_CHUNK = 2048  # rows per forward pass when evaluating a whole data set (bounds memory)
 _MAX_WORKSPACES = 6  # training: full and last batch; evaluation: chunk and remainders
+_BLAS_GEMM = {"f": blas.sgemm, "d": blas.dgemm}  # by dtype.char: float32, float64
 
 
 def _sigmoid_(a):
@@ -74,6 +82,19 @@ def _times_derivative_(name, delta, a, scratch):
         np.multiply(a, a, out=scratch)
         np.subtract(1, scratch, out=scratch)
     np.multiply(delta, scratch, out=delta)
+
+
+def _gemm_accumulate(alpha, a, b, c):
+    r"""``c += alpha * a.T @ b`` in place, in one BLAS call (``?gemm`` with :math:`\beta = 1`).
+
+    ``a`` is ``(B, m)``, ``b`` is ``(B, n)`` and ``c`` the C-contiguous ``(m, n)`` result.
+    BLAS is column-major, so it is handed the transposes, which are the same memory:
+    :math:`c^\top \mathrel{+}= \alpha\, b^\top a`.
+    """
+    gemm = _BLAS_GEMM[c.dtype.char]
+    result = gemm(alpha, b.T, a.T, beta=1.0, c=c.T, trans_b=True, overwrite_c=True)
+    if not np.shares_memory(result, c):  # SciPy copies c when it cannot write in place
+        raise RuntimeError("BLAS gemm did not accumulate in place; c must be C-contiguous")
 
 
 def _initial_params(sizes, init, rng, dtype):
@@ -111,6 +132,7 @@ class _Workspace:
         self.lse = np.empty((batch_size, 1), dtype)  # softmax: log sum_k exp(Z_k)
         self.row_offsets = np.arange(0, batch_size * sizes[-1], sizes[-1])  # i K
         self.at_label = np.empty(batch_size, np.intp)
+        self.bias_sums = [np.empty(n, dtype) for n in sizes[1:]]  # BP3 when accumulating
 
 
 class MLP:
@@ -232,15 +254,24 @@ class MLP:
             raise ValueError("out must be a list of arrays with the shapes and dtype of params")
         return self.loss_and_grads_unchecked(X, y, out), out
 
-    def loss_and_grads_unchecked(self, X, y, grads):
-        """The training step's fast path: no input checks; writes ``grads``, returns the loss.
+    def loss_and_grads_unchecked(self, X, y, grads, scale=None):
+        r"""The training step's fast path: no input checks; writes ``grads``, returns the loss.
 
         ``X`` must be a C-contiguous ``(B, sizes[0])`` array of ``self.dtype`` and ``y``
         valid int labels (``sgd_utils.train.fit`` checks the whole data set once).
+
+        With a float ``scale``, the gradients are *added*: ``grads[k] += scale * dC/dparams[k]``,
+        and only when the loss is finite. This is how ``sgd_utils.fused_sgd`` accumulates them
+        straight into momentum buffers: BLAS's :math:`C \leftarrow \alpha A^\top B + C` reads
+        and writes each buffer once, where writing a gradient and then adding it takes two
+        passes more over every weight matrix.
         """
         ws = self._forward(X)
         loss = self._cost_and_delta(ws, y, want_delta=True)
-        self._backward(ws, X, grads)
+        if scale is None:
+            self._backward(ws, X, grads)
+        elif math.isfinite(loss):
+            self._backward(ws, X, grads, scale)
         return loss
 
     def _workspace(self, batch_size):
@@ -312,13 +343,17 @@ class MLP:
             np.multiply(p, 1 / batch_size, out=p)
         return loss
 
-    def _backward(self, ws, X, grads):
-        """BP2-BP4 from Delta^L = ws.out down to the first layer, written into grads."""
+    def _backward(self, ws, X, grads, scale=None):
+        """BP2-BP4 from Delta^L = ws.out down to the first layer, written into (or, with a
+        ``scale``, added to) grads."""
         delta = ws.out  # (B, K)
         for layer in range(len(ws.acts) - 1, -1, -1):
             a_prev = ws.acts[layer - 1] if layer > 0 else X  # (B, fan_in)
             gW, gb = grads[2 * layer], grads[2 * layer + 1]
-            if delta.shape[0] == 1:  # BP4 as an outer product: np.dot calls BLAS, matmul
+            if scale is not None:  # gW += scale * a_prev^T delta, gb += scale * 1^T delta
+                _gemm_accumulate(scale, a_prev, delta, gW)
+                gb += np.add.reduce(delta, axis=0, out=ws.bias_sums[layer]) * scale
+            elif delta.shape[0] == 1:  # BP4 as an outer product: np.dot calls BLAS, matmul
                 np.dot(a_prev.T, delta, out=gW)  # takes a slow non-BLAS path for (n,1)@(1,m)
                 np.copyto(gb, delta[0])
             else:

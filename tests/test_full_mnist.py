@@ -54,6 +54,7 @@ def test_the_documented_full_recipe_reaches_98_percent(data):
     model, history = full_mnist_recipe(data, seed=0, progress=False)
     assert history.diverged_at is None
     assert history.val_accuracy[-1] >= 0.98, history.val_accuracy
-    # The recipe's own claim in sgd_utils.train: 0.9845 with seed 0, the same on every run.
-    assert history.val_accuracy[-1] == pytest.approx(0.9845, abs=0.0015)
+    # The recipe's own claim in sgd_utils.train: 0.9843 with seed 0, the same on every run on
+    # one machine (another BLAS library may round differently, hence the tolerance).
+    assert history.val_accuracy[-1] == pytest.approx(0.9843, abs=0.0015)
     assert model.accuracy(data.X_test, data.y_test) == history.val_accuracy[-1]

@@ -1,0 +1,150 @@
+"""Tests of sgd_utils.fused_sgd: the fused momentum step against PyTorch and the plain step."""
+import math
+
+import numpy as np
+import pytest
+
+from sgd_utils.fused_sgd import RESCALE_BELOW, FusedMomentumSGD, applies
+from sgd_utils.mlp import MLP
+from sgd_utils.optim import SGD, Adam
+from sgd_utils.train import fit
+
+
+def batches(num_steps, batch_size, num_inputs=6, seed=0):
+    rng = np.random.default_rng(seed)
+    for _ in range(num_steps):
+        X = rng.standard_normal((batch_size, num_inputs))
+        yield X, (X[:, 0] + X[:, 1] > 0).astype(np.int64) + (X[:, 2] > 1)
+
+
+def run_fused(model, optimizer, steps):
+    fused = FusedMomentumSGD(model, optimizer)
+    losses = [fused.step(np.ascontiguousarray(X, model.dtype), y) for X, y in steps]
+    fused.write_back()
+    return losses
+
+
+def run_plain(model, optimizer, steps):
+    losses = []
+    for X, y in steps:
+        loss, grads = model.loss_and_grads(X, y)
+        optimizer.step(grads)
+        losses.append(loss)
+    return losses
+
+
+@pytest.mark.parametrize("batch_size", [1, 7])
+@pytest.mark.parametrize("momentum, weight_decay", [(0.9, 0.0), (0.5, 1e-2), (0.99, 0.0)])
+def test_matches_torch_sgd_over_many_steps_with_a_schedule(batch_size, momentum, weight_decay):
+    """float64 against torch.optim.SGD: 200 steps, long enough for several rescalings of u."""
+    torch = pytest.importorskip("torch")
+    model = MLP([6, 8, 5, 3], "tanh", seed=3, dtype=np.float64)
+    params = [torch.tensor(p, requires_grad=True) for p in model.params]
+    optimizer = SGD(model.params, lr=0.05, momentum=momentum, weight_decay=weight_decay)
+    reference = torch.optim.SGD(params, lr=0.05, momentum=momentum, weight_decay=weight_decay)
+    fused = FusedMomentumSGD(model, optimizer)
+    for t, (X, y) in enumerate(batches(200, batch_size)):
+        lr = 0.05 * (1 + math.cos(math.pi * t / 200)) / 2  # the learning rate moves every step
+        optimizer.lr = lr
+        for group in reference.param_groups:
+            group["lr"] = lr
+        fused.step(X, y)
+        hidden = torch.tanh(torch.tanh(torch.tensor(X) @ params[0] + params[1]) @ params[2]
+                            + params[3])
+        loss = torch.nn.functional.cross_entropy(hidden @ params[4] + params[5], torch.tensor(y))
+        reference.zero_grad()
+        loss.backward()
+        reference.step()
+    fused.write_back()
+    for ours, theirs in zip(model.params, params):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for state, param in zip(optimizer.state, params):
+        np.testing.assert_allclose(state.momentum_buffer,
+                                   reference.state[param]["momentum_buffer"].numpy(),
+                                   rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+def test_equals_the_plain_facade_up_to_rounding(dtype, rtol):
+    steps = list(batches(60, 5))  # mu = 0.5: s falls below 2^-16 after 17 steps
+    fused_model, plain_model = MLP([6, 8, 3], seed=0, dtype=dtype), MLP([6, 8, 3], seed=0, dtype=dtype)
+    fused_optimizer = SGD(fused_model.params, lr=0.1, momentum=0.5)
+    plain_optimizer = SGD(plain_model.params, lr=0.1, momentum=0.5)
+    assert 0.5**17 < RESCALE_BELOW
+    fused_losses = run_fused(fused_model, fused_optimizer, steps)
+    plain_losses = run_plain(plain_model, plain_optimizer, steps)
+    np.testing.assert_allclose(fused_losses, plain_losses, rtol=rtol)
+    for ours, theirs in zip(fused_model.params, plain_model.params):
+        np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol)
+    for ours, theirs in zip(fused_optimizer.state, plain_optimizer.state):
+        assert ours.momentum_buffer.dtype == dtype
+        np.testing.assert_allclose(ours.momentum_buffer, theirs.momentum_buffer, rtol=rtol,
+                                   atol=rtol)
+
+
+def test_training_continues_across_paths_from_the_written_back_state():
+    """fit (fused) then optimizer.step (plain) equals plain throughout, up to rounding."""
+    steps = list(batches(30, 4))
+    first, second = MLP([6, 8, 3], seed=1, dtype=np.float64), MLP([6, 8, 3], seed=1, dtype=np.float64)
+    mixed, plain = SGD(first.params, lr=0.1, momentum=0.9), SGD(second.params, lr=0.1, momentum=0.9)
+    run_fused(first, mixed, steps[:15])
+    run_plain(first, mixed, steps[15:])
+    run_plain(second, plain, steps)
+    for ours, theirs in zip(first.params, second.params):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_updates_the_models_own_arrays_in_place():
+    model = MLP([6, 8, 3], seed=0)
+    arrays, before = list(model.params), [p.copy() for p in model.params]
+    run_fused(model, SGD(model.params, lr=0.1, momentum=0.9), batches(3, 4))
+    assert all(p is q for p, q in zip(model.params, arrays))
+    assert all(not np.array_equal(p, q) for p, q in zip(model.params, before))
+
+
+def test_a_non_finite_loss_changes_nothing():
+    model = MLP([6, 8, 3], seed=0)
+    optimizer = SGD(model.params, lr=0.1, momentum=0.9)
+    fused = FusedMomentumSGD(model, optimizer)
+    X, y = next(batches(1, 4))
+    fused.step(X.astype(np.float32), y)
+    params, buffers = [p.copy() for p in model.params], [u.copy() for u in fused.scaled_buffers]
+    scale = fused.scale
+    X_bad = X.astype(np.float32)
+    X_bad[0, 0] = np.nan
+    with np.errstate(all="ignore"):
+        assert math.isnan(fused.step(X_bad, y))
+    assert fused.scale == scale
+    for p, q in zip(model.params + fused.scaled_buffers, params + buffers):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_fit_diverges_at_the_same_step_on_both_paths():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 6), dtype=np.float32) * 10, rng.integers(0, 3, 40)
+    histories = []
+    for fused in (True, False):
+        model = MLP([6, 8, 3], seed=1)
+        optimizer = SGD(model.params, lr=50.0, momentum=0.9)
+        histories.append(fit(model, optimizer, X, y, epochs=20, batch_size=10, progress=False,
+                             fused=fused))
+    fused_run, plain_run = histories
+    assert fused_run.diverged_at is not None and fused_run.diverged_at == plain_run.diverged_at
+    np.testing.assert_allclose(fused_run.losses[:-1], plain_run.losses[:-1], rtol=1e-3)
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda params: SGD(params, lr=0.1),  # no momentum: nothing to fuse
+    lambda params: SGD(params, lr=0.1, momentum=0.9, nesterov=True),
+    lambda params: SGD(params, lr=0.1, momentum=0.9, dampening=0.1),
+    lambda params: SGD(params, lr=0.1, momentum=1.5),
+    lambda params: SGD([p.copy() for p in params], lr=0.1, momentum=0.9),  # not the model's
+    lambda params: Adam(params),
+])
+def test_applies_only_to_plain_momentum_sgd_over_the_models_params(make_optimizer):
+    model = MLP([6, 8, 3], seed=0)
+    optimizer = make_optimizer(model.params)
+    assert not applies(model, optimizer)
+    with pytest.raises(ValueError, match="plain momentum SGD"):
+        FusedMomentumSGD(model, optimizer)
+    assert applies(model, SGD(model.params, lr=0.1, momentum=0.9, weight_decay=1e-4))
