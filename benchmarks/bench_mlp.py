@@ -9,7 +9,11 @@ Printed per configuration: our time, torch's time and their ratio (targets: <= 0
 <= 32, <= 0.8 at batch >= 128), and our time over the *FLOP time*: the forward and backward
 FLOPs of the epoch divided by the float32 GEMM peak measured here with a large ``np.matmul``
 (target at batch 128: <= 1.5). The *fixed per-step overhead* is our time per step at batch 1
-minus that step's FLOP time (target < 150 us). Without torch, only our columns are printed.
+minus that step's FLOP time (target < 150 us). The *floor* column is the FLOP time over torch's
+time: the ratio an implementation would reach if it did nothing but its GEMMs, all at the peak,
+so a target below the floor cannot be met by any implementation of the same algorithm on this
+machine, and one just above it only by one with almost no time outside GEMMs. Without torch,
+only our columns are printed.
 
 ``fit`` takes its fused momentum path (``sgd_utils.fused_sgd``: gradients added straight into
 the momentum buffers by BLAS); ``--no-fused`` times ``fit(..., fused=False)``, backprop then
@@ -20,6 +24,10 @@ Last, a per-step breakdown on a fixed batch: backprop (``MLP.loss_and_grads_unch
 reference for what a separate optimizer step costs at least with NumPy, and the whole fused
 step (backprop and update together). A step of ``fit`` also gathers its batch from rows
 scattered over the data set (cache misses the fixed batch avoids).
+
+The header names the OpenBLAS kernel NumPy and SciPy loaded (``OPENBLAS_CORETYPE`` overrides
+OpenBLAS's choice, which it makes by CPU model): on an AMD EPYC with AVX-512, OpenBLAS 0.3.31 picks
+its AVX2 Haswell kernel, and ``OPENBLAS_CORETYPE=SkylakeX`` doubles the GEMM peak (see README).
 
 Times are process CPU times by default (``--clock wall`` for elapsed time): both sides run
 on one thread, so on an idle machine the two agree, and on a shared one CPU time leaves out
@@ -34,6 +42,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -41,6 +50,7 @@ from sgd_utils.fused_sgd import FusedMomentumSGD  # noqa: E402
 from sgd_utils.mlp import MLP  # noqa: E402
 from sgd_utils.optim import SGD  # noqa: E402
 from sgd_utils.train import fit  # noqa: E402
+from threadpoolctl import threadpool_info  # noqa: E402
 
 try:
     import torch
@@ -69,6 +79,18 @@ def training_flops_per_sample(sizes):
     """Forward 2 m n per layer, backward 2 m n for dW and 2 m n for dX except at layer 1."""
     products = [m * n for m, n in zip(sizes[:-1], sizes[1:])]
     return 2 * (3 * sum(products) - products[0])
+
+
+def blas_kernels():
+    """The OpenBLAS kernels loaded (NumPy's and SciPy's libraries), e.g. ``{'Haswell'}``."""
+    return {info.get("architecture", "?") for info in threadpool_info()
+            if info.get("internal_api") == "openblas"}
+
+
+def cpu_has_avx512():
+    """True if /proc/cpuinfo lists AVX-512 Foundation (False where there is no such file)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    return cpuinfo.exists() and " avx512f " in cpuinfo.read_text().replace("\n", " ")
 
 
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
@@ -144,8 +166,8 @@ def print_row(name, batch_size, ours, theirs, steps, flop_time):
     ratio = ours / theirs if theirs else None
     verdict = "" if ratio is None else ("ok" if ratio <= target else "MISS")
     print(f"{name:>16} {batch_size:>5} {ours:8.3f} "
-          + (f"{theirs:8.3f} {ratio:6.2f} {target:6.2f} {verdict:>4}" if theirs else
-             f"{'-':>8} {'-':>6} {target:6.2f} {'':>4}")
+          + (f"{theirs:8.3f} {ratio:6.2f} {target:6.2f} {verdict:>4} {flop_time / theirs:6.2f}"
+             if theirs else f"{'-':>8} {'-':>6} {target:6.2f} {'':>4} {'-':>6}")
           + f" {1e6 * ours / steps:8.1f} {ours / flop_time:6.2f}")
 
 
@@ -170,8 +192,14 @@ def main(argv=None):
     print(f"float32 GEMM peak, 1 thread: {peak / 1e9:.1f} GFLOP/s; {num_samples} samples, "
           f"best of {args.repeat}, {args.clock} time; fit {'fused' if fused else 'not fused'}; "
           f"torch {torch.__version__ if torch else 'not installed'}")
+    kernels = blas_kernels()
+    print(f"OpenBLAS kernel: {', '.join(sorted(kernels)) or 'none found'}; CPU "
+          + ("with" if cpu_has_avx512() else "without") + " AVX-512"
+          + (" (OPENBLAS_CORETYPE=SkylakeX would use it)"
+             if cpu_has_avx512() and not kernels & {"SkylakeX", "Cooperlake", "SapphireRapids"}
+             else ""))
     print(f"{'network':>16} {'batch':>5} {'ours s':>8} {'torch s':>8} {'ratio':>6} {'target':>6}"
-          f" {'':>4} {'us/step':>8} {'/FLOP':>6}")
+          f" {'':>4} {'floor':>6} {'us/step':>8} {'/FLOP':>6}")
     overheads, flop_ratios = {}, {}
     for sizes in NETWORKS:
         name = "-".join(map(str, sizes))
