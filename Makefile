@@ -8,8 +8,14 @@ HTML   := _build/html
 PORT   ?= 8000
 # Notebooks: the chapters, plus the executable pages of the front matter.
 NOTEBOOKS := $(wildcard chapters/*.ipynb) $(wildcard book/*.ipynb)
+# One BLAS kernel for every notebook run (book, nbval, refresh), so the stored outputs hold on any
+# x86-64 machine: OpenBLAS picks its kernel by CPU (SkylakeX on an AVX-512 Intel, Haswell on an AMD
+# EPYC), kernels sum in different orders, and the chaotic training runs of chapters 7-9 turn that
+# last-bit difference into different printed digits. Haswell (AVX2) runs on every x86-64 CPU of the
+# last decade; elsewhere (arm64) OpenBLAS keeps its own choice.
+KERNEL := $(if $(filter x86_64,$(shell uname -m)),OPENBLAS_CORETYPE=Haswell,)
 # Static sliders: every position precomputed, so the web book needs no kernel.
-STATIC := SGD_UTILS_SLIDERS=static
+STATIC := SGD_UTILS_SLIDERS=static $(KERNEL)
 # Notebooks run first, one per core, into Jupyter Book's cache; the build then only renders them.
 EXECUTE := $(STATIC) $(BIN)/python scripts/execute_notebooks.py --cache _build/.jupyter_cache
 BOOK_BUILD := $(STATIC) $(BIN)/jupyter-book build . --toc book/_toc.yml
@@ -71,7 +77,7 @@ full-mnist: venv
 # Strict nbval: every output of every notebook must match what is stored, except what the
 # sanitizers in tests/nbval_sanitize.cfg mark as legitimately variable.
 nbval: venv
-	$(BIN)/pytest -q -n 2 --dist loadfile -p no:cacheprovider --nbval --nbval-current-env \
+	$(KERNEL) $(BIN)/pytest -q -n 2 --dist loadfile -p no:cacheprovider --nbval --nbval-current-env \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg $(NOTEBOOKS)
 
 # -W: a warning fails the build; -n: so does a broken reference. Runs every notebook (cached).
@@ -84,7 +90,7 @@ browser: venv
 
 # --- maintenance ----------------------------------------------------------------------------
 refresh-notebooks: venv
-	$(BIN)/python scripts/refresh_notebooks.py $(NOTEBOOKS)
+	$(KERNEL) $(BIN)/python scripts/refresh_notebooks.py $(NOTEBOOKS)
 
 bench: venv
 	$(BIN)/python benchmarks/bench_descent.py
