@@ -1,6 +1,9 @@
 """Re-execute notebooks in place so the outputs stored in git match the code.
 
-Usage: ``python scripts/refresh_notebooks.py chapters/*.ipynb book/*.ipynb``
+Usage: ``make refresh-notebooks``, or for some notebooks
+``OPENBLAS_CORETYPE=Haswell python scripts/refresh_notebooks.py chapters/07_*.ipynb``: the
+Makefile runs every notebook with that BLAS kernel, so stored outputs made without it can fail
+nbval (see the Makefile's KERNEL).
 
 The stored outputs are what GitHub, Colab and nbval see. Slider figures run in live mode, so each
 stores one PNG of its default position, not the precomputed stack, and the widget state is dropped
