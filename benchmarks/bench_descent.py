@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+# run from a checkout without installing
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sgd_utils.descent import run  # noqa: E402
 from sgd_utils.optim import GD, SGD, Adam  # noqa: E402
@@ -53,7 +54,8 @@ def best_seconds(function, number):
 def slider_grid(problem):
     """100 traces, as a 10 x 10 slider figure (learning rate x momentum) precomputes them."""
     return [run(problem, SGD([np.array(START)], lr=lr, momentum=momentum), NUM_STEPS)
-            for lr in np.geomspace(1e-4, 2e-3, 10).tolist() for momentum in np.linspace(0, 0.9, 10).tolist()]
+            for lr in np.geomspace(1e-4, 2e-3, 10).tolist()
+            for momentum in np.linspace(0, 0.9, 10).tolist()]
 
 
 def main():
@@ -61,16 +63,20 @@ def main():
     least_squares = LeastSquares(num_samples=1000, dim=10, noise=0.1, seed=0)
     cases = {
         "GD": lambda: run(rosenbrock, GD([np.array(START)], lr=1e-3), NUM_STEPS),
-        "SGD momentum 0.9": lambda: run(rosenbrock, SGD([np.array(START)], lr=1e-3, momentum=0.9), NUM_STEPS),
+        "SGD momentum 0.9": lambda: run(
+            rosenbrock, SGD([np.array(START)], lr=1e-3, momentum=0.9), NUM_STEPS),
         "Adam": lambda: run(rosenbrock, Adam([np.array(START)], lr=0.05), NUM_STEPS),
-        "SGD + cosine schedule": lambda: run(rosenbrock, SGD([np.array(START)], lr=1e-3, momentum=0.9), NUM_STEPS,
-                                             schedule=CosineAnnealingLR(1e-3, NUM_STEPS)),
-        "SGD float32": lambda: run(rosenbrock, SGD([np.array(START, dtype=np.float32)], lr=1e-3, momentum=0.9),
-                                   NUM_STEPS),
-        "least squares, batch 32": lambda: run(least_squares, SGD([np.zeros(10)], lr=0.01), NUM_STEPS, batch_size=32),
+        "SGD + cosine schedule": lambda: run(
+            rosenbrock, SGD([np.array(START)], lr=1e-3, momentum=0.9), NUM_STEPS,
+            schedule=CosineAnnealingLR(1e-3, NUM_STEPS)),
+        "SGD float32": lambda: run(
+            rosenbrock, SGD([np.array(START, dtype=np.float32)], lr=1e-3, momentum=0.9), NUM_STEPS),
+        "least squares, batch 32": lambda: run(
+            least_squares, SGD([np.zeros(10)], lr=0.01), NUM_STEPS, batch_size=32),
     }
     reference = best_seconds(bare_numpy_gradient_descent, 20)
-    print(f"{NUM_STEPS}-step traces (best of {REPEATS}), 2-D Rosenbrock unless noted; target well under 10 ms")
+    print(f"{NUM_STEPS}-step traces (best of {REPEATS}), 2-D Rosenbrock unless noted; "
+          "target well under 10 ms")
     print(f"  {'bare NumPy GD loop (reference)':34s} {reference * 1e3:6.2f} ms   1.0x")
     for name, case in cases.items():
         seconds = best_seconds(case, 10)

@@ -22,7 +22,8 @@ CASES = [
     ("GD", optim.GD, {}),
     ("SGD", optim.SGD, {}),
     ("SGD momentum=0.9", optim.SGD, {"momentum": 0.9}),
-    ("SGD momentum=0.9 nesterov weight_decay", optim.SGD, {"momentum": 0.9, "nesterov": True, "weight_decay": 1e-4}),
+    ("SGD momentum=0.9 nesterov weight_decay", optim.SGD,
+     {"momentum": 0.9, "nesterov": True, "weight_decay": 1e-4}),
     ("Adagrad", optim.Adagrad, {}),
     ("RMSprop", optim.RMSprop, {}),
     ("RMSprop centered momentum", optim.RMSprop, {"centered": True, "momentum": 0.9}),
@@ -32,7 +33,8 @@ CASES = [
 
 
 def time_step(optimizer_class, kwargs, repeat=7, number=200):
-    """Best-of-``repeat`` wall and CPU time of ``opt.step(grads)`` in microseconds, and page faults per step.
+    """Best-of-``repeat`` wall and CPU time of ``opt.step(grads)`` in microseconds, and page
+    faults per step.
 
     Page faults are the thing to watch: every fresh 400 KB temporary that the
     allocator has returned to the system costs ~100 of them (about 50 us).
@@ -41,7 +43,8 @@ def time_step(optimizer_class, kwargs, repeat=7, number=200):
     params = [rng.standard_normal(shape).astype(np.float32) * 0.01 for shape in SHAPES]
     # a few gradient sets in turn: a constant gradient is a degenerate case (centered RMSprop's
     # variance estimate rounds below zero after a thousand identical gradients, in PyTorch too)
-    grad_sets = [[rng.standard_normal(shape).astype(np.float32) * 0.01 for shape in SHAPES] for _ in range(8)]
+    grad_sets = [[rng.standard_normal(shape).astype(np.float32) * 0.01 for shape in SHAPES]
+                 for _ in range(8)]
     opt = optimizer_class(params, lr=1e-3, **kwargs)
     steps = iter(range(10**9))
 
@@ -52,7 +55,8 @@ def time_step(optimizer_class, kwargs, repeat=7, number=200):
         step()
     faults_before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     wall = min(timeit.repeat(step, number=number, repeat=repeat)) / number
-    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before) / (number * repeat)
+    faults = ((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before)
+              / (number * repeat))
     cpu = min(timeit.repeat(step, number=number, repeat=repeat, timer=time.process_time)) / number
     return wall * 1e6, cpu * 1e6, faults
 

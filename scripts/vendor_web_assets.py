@@ -1,15 +1,15 @@
 """Fetch the book's browser assets from the npm registry so the web book loads nothing from a CDN.
 
-The default Jupyter Book 1.x HTML loads MathJax, require.js and the ipywidgets HTML manager from CDNs
-at page load, so a reader offline sees neither maths nor sliders. This script fetches pinned versions
-with ``npm pack`` (the npm registry is the packages' canonical source), checks each tarball against the
-registry's published sha512 ``integrity`` value, and unpacks the files the pages need into
-``book/web_assets/vendor/``, which ``_config.yml`` lists in ``html_static_path`` (copied to
+The default Jupyter Book 1.x HTML loads MathJax, require.js and the ipywidgets HTML manager from
+CDNs at page load, so a reader offline sees neither maths nor sliders. This script fetches pinned
+versions with ``npm pack`` (the npm registry is the packages' canonical source), checks each tarball
+against the registry's published sha512 ``integrity`` value, and unpacks the files the pages need
+into ``book/web_assets/vendor/``, which ``_config.yml`` lists in ``html_static_path`` (copied to
 ``_build/html/_static/vendor/``).
 
 Usage: ``python scripts/vendor_web_assets.py [--force]``. It does nothing when the manifest
-already records the pinned versions. Writes are atomic: files are unpacked into a temporary folder that
-replaces ``vendor/`` only once everything has been checked.
+already records the pinned versions. Writes are atomic: files are unpacked into a temporary folder
+that replaces ``vendor/`` only once everything has been checked.
 """
 
 import argparse
@@ -26,11 +26,13 @@ VENDOR = ROOT / "book" / "web_assets" / "vendor"
 MANIFEST = VENDOR / "MANIFEST.json"
 
 # name -> (npm spec, registry sha512 integrity, files to keep relative to the package root,
-#          folder under vendor/). Integrity values are those `npm view <spec> dist.integrity` prints.
+#          folder under vendor/).
+# Integrity values are those `npm view <spec> dist.integrity` prints.
 PACKAGES = {
     "mathjax": (
         "mathjax@3.2.2",
-        "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
+        "sha512-"
+        "Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
         # The combined TeX+MathML+CHTML bundle Sphinx uses, plus what it loads lazily relative to
         # its own URL: fonts, TeX extensions, the context menu and the accessibility tools.
         ["es5/tex-mml-chtml.js", "es5/output/chtml/fonts", "es5/input/tex/extensions",
@@ -38,12 +40,14 @@ PACKAGES = {
     ),
     "requirejs": (
         "requirejs@2.3.8",
-        "sha512-7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw==",
+        "sha512-"
+        "7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw==",
         ["require.js", "package.json"],
     ),
     "html-manager": (
         "@jupyter-widgets/html-manager@1.0.15",
-        "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==",
+        "sha512-"
+        "5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==",
         # embed-amd.js bundles the base and controls widgets; the fonts are Font Awesome's.
         ["dist/embed-amd.js", "dist/embed.js.LICENSE.txt", "dist/*.woff2", "dist/*.woff",
          "dist/*.ttf", "dist/*.eot", "dist/*.svg", "LICENSE"],
@@ -73,7 +77,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="fetch even if already vendored")
     args = parser.parse_args(argv)
-    if not args.force and MANIFEST.exists() and json.loads(MANIFEST.read_text()) == pinned_versions():
+    if (not args.force and MANIFEST.exists()
+            and json.loads(MANIFEST.read_text()) == pinned_versions()):
         print(f"vendor_web_assets: up to date in {VENDOR.relative_to(ROOT)}")
         return
     with tempfile.TemporaryDirectory(dir=VENDOR.parent) as tmp:
@@ -82,7 +87,8 @@ def main(argv=None):
             tarball = npm_pack(spec, integrity, tmp, "vendor_web_assets")
             unpack(tarball, keep, staging / name)
             print(f"vendor_web_assets: {spec} ok ({integrity[:20]}...)")
-        shutil.copy(ROOT / "book" / "web_assets" / "widgets-config.js", staging / "widgets-config.js")
+        shutil.copy(ROOT / "book" / "web_assets" / "widgets-config.js",
+                    staging / "widgets-config.js")
         (staging / "MANIFEST.json").write_text(json.dumps(pinned_versions(), indent=2) + "\n")
         if VENDOR.exists():
             shutil.rmtree(VENDOR)

@@ -22,9 +22,11 @@ Theory and experiments, each introduced by the chapter that needs it:
 - ``rates``: convergence rates of gradient descent and momentum on quadratics (chapters 1, 3).
 - ``noise``: mini-batch gradient noise and the constant-step noise floor (chapter 2).
 - ``moments``: the exact expected loss of SGD on least squares under a schedule (chapter 4).
-- ``bias_correction``, ``race``: Adam without bias correction; a fair race of optimizers (chapter 5).
+- ``bias_correction``, ``race``: Adam without bias correction; a fair race of optimizers
+  (chapter 5).
 - ``gradcheck``: gradients against central finite differences (chapter 6).
-- ``sweep``: grids of short MNIST runs, the noise scale, the learning-rate range test (chapters 7-9).
+- ``sweep``: grids of short MNIST runs, the noise scale, the learning-rate range test
+  (chapters 7-9).
 - ``chains``, ``sgd_theory``: many independent SGD runs and what the theorems predict (chapter 10).
 - ``parallel``: synchronous, stale, lock-free and decentralised SGD on one machine (chapter 11).
 """

@@ -75,11 +75,13 @@ def adam_uncorrected_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), 
     exp_avg = lerp(state.exp_avg, grad, 1 - beta1)  # as in Adam: beta1 * m + (1 - beta1) * g
     exp_avg_sq = beta2 * state.exp_avg_sq + (1 - beta2) * grad * grad
     new_param = param - lr * exp_avg / (np.sqrt(exp_avg_sq) + eps)
-    return new_param, AdamState(step=state.step + 1, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq, max_exp_avg_sq=None)
+    return new_param, AdamState(step=state.step + 1, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
+                                max_exp_avg_sq=None)
 
 
 class AdamNoBiasCorrection(Optimizer):
-    r"""Adam without bias correction, updating ``params`` in place (the facade of :func:`adam_uncorrected_update`).
+    r"""Adam without bias correction, updating ``params`` in place (the facade of
+    :func:`adam_uncorrected_update`).
 
     Arguments and defaults are those of :class:`sgd_utils.optim.Adam` without ``weight_decay``
     and ``amsgrad``.
@@ -101,7 +103,8 @@ class AdamNoBiasCorrection(Optimizer):
 
 
 def uncorrected_step_ratio(step, betas=(0.9, 0.999)):
-    r"""The step of uncorrected Adam under a constant gradient, in learning rates: :math:`(1 - \beta_1^t)/\sqrt{1 - \beta_2^t}`.
+    r"""The step of uncorrected Adam under a constant gradient, in learning rates:
+    :math:`(1 - \beta_1^t)/\sqrt{1 - \beta_2^t}`.
 
     With bias correction the ratio is 1 at every step (for :math:`\epsilon \to 0`); RMSprop's is
     this with :math:`\beta_1 = 0`, :math:`1/\sqrt{1 - \alpha^t}`.

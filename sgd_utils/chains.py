@@ -1,18 +1,20 @@
 r"""Many independent SGD runs side by side, to measure the expectations that theorems bound.
 
-Convergence theorems for SGD speak of expectations such as :math:`\mathbb E \lVert x_t - x^\star \rVert^2`;
-one run is a single sample of that random quantity. :func:`run_chains` runs :math:`K` independent
-copies ("chains") of plain SGD on a finite-sum problem at once, in one array of shape ``(K, d)``,
+Convergence theorems for SGD speak of expectations such as
+:math:`\mathbb E \lVert x_t - x^\star \rVert^2`; one run is a single sample of that random quantity.
+:func:`run_chains` runs :math:`K` independent copies ("chains") of plain SGD on a finite-sum problem
+at once, in one array of shape ``(K, d)``,
 
 .. math::
-    x^{(k)}_{t+1} = x^{(k)}_t - \eta_t \, \frac1B \sum_{i \in S^{(k)}_t} \nabla \ell_i\bigl(x^{(k)}_t\bigr),
+    x^{(k)}_{t+1} = x^{(k)}_t
+    - \eta_t \, \frac1B \sum_{i \in S^{(k)}_t} \nabla \ell_i\bigl(x^{(k)}_t\bigr),
     \qquad k = 1, \dots, K,
 
 where each mini-batch :math:`S^{(k)}_t` holds :math:`B` indices drawn uniformly *with replacement*,
 independently across steps and chains: the sampling the theorems assume, so that every stochastic
-gradient is unbiased given the past. (:func:`sgd_utils.descent.run` reshuffles once per epoch instead,
-as training loops do.) The mean over chains then estimates the expectation, with a standard error
-that shrinks like :math:`1/\sqrt K`.
+gradient is unbiased given the past. (:func:`sgd_utils.descent.run` reshuffles once per epoch
+instead, as training loops do.) The mean over chains then estimates the expectation, with a standard
+error that shrinks like :math:`1/\sqrt K`.
 
 Each chain also keeps its Polyak-Ruppert average from step :math:`s` (``average_from``),
 
@@ -54,17 +56,20 @@ class ChainTrace:
     minimizer: np.ndarray
 
     def sq_errors(self, averaged=False):
-        r""":math:`\lVert x_t - x^\star \rVert^2` (or of :math:`\bar x_t`) per recorded step and chain, shape ``(R, K)``."""
+        r""":math:`\lVert x_t - x^\star \rVert^2` (or of :math:`\bar x_t`) per recorded step and
+        chain, shape ``(R, K)``."""
         points = self.averages if averaged else self.params
         return np.sum((points - self.minimizer) ** 2, axis=-1)
 
     def mean_sq_error(self, averaged=False):
-        r"""The mean over chains of :meth:`sq_errors`, estimating :math:`\mathbb E \lVert x_t - x^\star \rVert^2`."""
+        r"""The mean over chains of :meth:`sq_errors`, estimating
+        :math:`\mathbb E \lVert x_t - x^\star \rVert^2`."""
         return self.sq_errors(averaged).mean(axis=1)
 
 
 def log_steps(num_steps, num=40):
-    """About ``num`` distinct steps from 0 to ``num_steps``, evenly spaced on a log scale (0 and 1 included).
+    """About ``num`` distinct steps from 0 to ``num_steps``, evenly spaced on a log scale
+    (0 and 1 included).
 
     >>> log_steps(1000, 5).tolist()
     [0, 1, 6, 32, 178, 1000]
@@ -76,12 +81,14 @@ def log_steps(num_steps, num=40):
 
 
 def sample_grads(problem, points, idx):
-    r"""Each chain's mini-batch gradient: the mean of :math:`\nabla \ell_i` at ``points[k]`` over ``idx[k]``.
+    r"""Each chain's mini-batch gradient: the mean of :math:`\nabla \ell_i` at ``points[k]``
+    over ``idx[k]``.
 
     Parameters
     ----------
     problem : FiniteSum
-        :class:`~sgd_utils.problems.LeastSquares` or :class:`~sgd_utils.problems.LogisticRegression`.
+        :class:`~sgd_utils.problems.LeastSquares` or
+        :class:`~sgd_utils.problems.LogisticRegression`.
     points : ndarray, shape (K, d)
     idx : ndarray of int, shape (K, B)
 
@@ -90,9 +97,9 @@ def sample_grads(problem, points, idx):
     ndarray, shape (K, d)
         Row ``k`` equals ``problem.grad(points[k], idx[k])`` (a test checks it).
     """
-    X, y = problem.X[idx], problem.y[idx]                     # (K, B, d), (K, B)
-    margins = np.einsum("kbd,kd->kb", X, points)              # x_i^T w for each sample of each chain
-    dloss = problem._dloss_dz(margins, y)                     # d loss_i / d margin, the problem's own rule
+    X, y = problem.X[idx], problem.y[idx]         # (K, B, d), (K, B)
+    margins = np.einsum("kbd,kd->kb", X, points)  # x_i^T w for each sample of each chain
+    dloss = problem._dloss_dz(margins, y)         # d loss_i / d margin, the problem's own rule
     return np.einsum("kbd,kb->kd", X, dloss) / idx.shape[1] + problem._penalty_grad(points)
 
 
@@ -104,12 +111,14 @@ def _check_chains(problem, start, num_steps, num_chains, batch_size, average_fro
         if not (isinstance(value, Integral) and value >= low):
             raise ValueError(f"{name} must be an integer >= {low}, got {name}={value!r}")
     if batch_size > problem.num_samples:
-        raise ValueError(f"batch_size must be <= num_samples={problem.num_samples}, got batch_size={batch_size}")
+        raise ValueError(f"batch_size must be <= num_samples={problem.num_samples}, "
+                         f"got batch_size={batch_size}")
 
 
-def run_chains(problem, start, lr, num_steps, *, num_chains=16, batch_size=1, seed=0, record_steps=None,
-               average_from=0):
-    r"""Run ``num_chains`` independent SGD chains from ``start`` and record them at ``record_steps``.
+def run_chains(problem, start, lr, num_steps, *, num_chains=16, batch_size=1, seed=0,
+               record_steps=None, average_from=0):
+    r"""Run ``num_chains`` independent SGD chains from ``start`` and record them at
+    ``record_steps``.
 
     Parameters
     ----------
@@ -145,7 +154,8 @@ def run_chains(problem, start, lr, num_steps, *, num_chains=16, batch_size=1, se
     ((2, 8, 3), True)
     """
     _check_chains(problem, start, num_steps, num_chains, batch_size, average_from)
-    steps = log_steps(num_steps) if record_steps is None else np.unique(np.asarray(record_steps, dtype=int))
+    steps = (log_steps(num_steps) if record_steps is None
+             else np.unique(np.asarray(record_steps, dtype=int)))
     if steps.size == 0 or steps[0] < 0 or steps[-1] > num_steps:
         raise ValueError(f"record_steps must lie in [0, {num_steps}], got {record_steps!r}")
     schedule = lr if callable(lr) else (lambda t: lr)
@@ -161,13 +171,15 @@ def run_chains(problem, start, lr, num_steps, *, num_chains=16, batch_size=1, se
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(num_steps + 1):
             if t >= average_from:
-                average = points.copy() if t == average_from else average + (points - average) / (t - average_from + 1)
+                average = (points.copy() if t == average_from
+                           else average + (points - average) / (t - average_from + 1))
             if slot < len(steps) and t == steps[slot]:
                 params[slot], averages[slot] = points, average
                 slot += 1
             if t == num_steps:
                 break
             lrs[t] = schedule(t)
-            grads = sample_grads(problem, points, rng.integers(problem.num_samples, size=(num_chains, batch_size)))
+            grads = sample_grads(problem, points,
+                                 rng.integers(problem.num_samples, size=(num_chains, batch_size)))
             points, state = sgd_update(points, grads, state, lr=lrs[t])
     return ChainTrace(steps, params, averages, lrs, np.asarray(problem.minimizer, dtype=np.float64))

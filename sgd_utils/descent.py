@@ -62,7 +62,8 @@ class Trace:
 
     @property
     def status(self):
-        """One line for a slider figure: ``'diverged at step 17'`` or ``'loss gap 1.2e-08 after 200 steps'``."""
+        """One line for a slider figure: ``'diverged at step 17'`` or
+        ``'loss gap 1.2e-08 after 200 steps'``."""
         if self.diverged_at is not None:
             return f"diverged at step {self.diverged_at}"
         return f"loss gap {self.loss_gaps[-1]:.1e} after {self.num_steps} steps"
@@ -83,29 +84,35 @@ def epoch_batches(num_samples, batch_size, rng):
 
 def _copy_state(state):
     """A snapshot of a NamedTuple state: arrays copied, scalars kept."""
-    return type(state)(*(np.array(field) if isinstance(field, np.ndarray) else field for field in state))
+    return type(state)(*(np.array(field) if isinstance(field, np.ndarray) else field
+                         for field in state))
 
 
 def _check_run_arguments(problem, optimizer, num_steps, batch_size, schedule, divergence_factor):
     params = getattr(optimizer, "params", None)
     if not isinstance(params, list) or len(params) != 1 or np.shape(params[0]) != (problem.dim,):
-        raise ValueError(f"optimizer must hold exactly one array of shape ({problem.dim},) (the point), "
-                         f"got optimizer.params={params!r}")
+        raise ValueError(f"optimizer must hold exactly one array of shape ({problem.dim},) "
+                         f"(the point), got optimizer.params={params!r}")
     if not isinstance(num_steps, Integral) or num_steps < 0:
         raise ValueError(f"num_steps must be an integer >= 0, got num_steps={num_steps!r}")
     if batch_size is not None:
         num_samples = getattr(problem, "num_samples", None)
         if num_samples is None:
-            raise ValueError(f"batch_size={batch_size!r} needs a problem with samples; {problem.name} has none")
+            raise ValueError(f"batch_size={batch_size!r} needs a problem with samples; "
+                             f"{problem.name} has none")
         if not isinstance(batch_size, Integral) or not 1 <= batch_size <= num_samples:
-            raise ValueError(f"batch_size must be an integer in [1, {num_samples}], got batch_size={batch_size!r}")
+            raise ValueError(f"batch_size must be an integer in [1, {num_samples}], "
+                             f"got batch_size={batch_size!r}")
     if schedule is not None and not callable(schedule):
-        raise TypeError(f"schedule must be callable (step -> lr) or None, got schedule={schedule!r}")
+        raise TypeError("schedule must be callable (step -> lr) or None, "
+                        f"got schedule={schedule!r}")
     if not divergence_factor > 0:
-        raise ValueError(f"divergence_factor must be > 0, got divergence_factor={divergence_factor!r}")
+        raise ValueError("divergence_factor must be > 0, "
+                         f"got divergence_factor={divergence_factor!r}")
 
 
-def run(problem, optimizer, num_steps, *, batch_size=None, schedule=None, seed=0, divergence_factor=1e6):
+def run(problem, optimizer, num_steps, *, batch_size=None, schedule=None, seed=0,
+        divergence_factor=1e6):
     r"""Run ``optimizer`` on ``problem`` for ``num_steps`` steps and return the :class:`Trace`.
 
     Parameters
@@ -174,7 +181,8 @@ def run(problem, optimizer, num_steps, *, batch_size=None, schedule=None, seed=0
     batches = None if batch_size is None else epoch_batches(problem.num_samples, batch_size,
                                                             np.random.default_rng(seed))
     diverged_at = None
-    with np.errstate(all="ignore"):  # overflow is expected when a run diverges; it is reported below
+    # overflow is expected when a run diverges; it is reported below
+    with np.errstate(all="ignore"):
         for t in range(num_steps):
             if schedule is not None:
                 optimizer.lr = schedule(t)
@@ -190,4 +198,5 @@ def run(problem, optimizer, num_steps, *, batch_size=None, schedule=None, seed=0
                 params = params[: t + 2]
                 break
     label = f"{type(optimizer).__name__} on {problem.name}"
-    return Trace(params, np.array(losses), np.array(lrs, dtype=np.float64), states, diverged_at, min_loss, label)
+    return Trace(params, np.array(losses), np.array(lrs, dtype=np.float64), states, diverged_at,
+                 min_loss, label)

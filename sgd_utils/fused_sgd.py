@@ -54,7 +54,8 @@ _SCAL = {"f": blas.sscal, "d": blas.dscal}  # x *= a in place
 
 
 def applies(model, optimizer):
-    """True if ``optimizer`` is a plain momentum :class:`~sgd_utils.optim.SGD` over ``model.params``.
+    """True if ``optimizer`` is a plain momentum :class:`~sgd_utils.optim.SGD` over
+    ``model.params``.
 
     Plain: momentum in (0, 1], no dampening, no Nesterov; its parameters must be the model's own
     C-contiguous arrays, so that updating them in place updates the model.

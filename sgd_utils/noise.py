@@ -1,32 +1,34 @@
-r"""Mini-batch gradient noise: its size, and the loss it leaves SGD at with a constant learning rate.
+r"""Mini-batch gradient noise: its size, and the loss it leaves SGD at with a constant
+learning rate.
 
 A finite-sum objective :math:`f(w) = \frac1n \sum_i \ell_i(w)` has per-sample gradients
 :math:`g_i(w) = \nabla \ell_i(w)` with mean :math:`\nabla f(w)` and covariance
 
 .. math:: \Sigma(w) = \frac1n \sum_{i=1}^n g_i g_i^\top - \nabla f \, \nabla f^\top .
 
-A mini-batch gradient :math:`g_B` averages :math:`B` *distinct* samples drawn uniformly (as one batch of
-a shuffled epoch). It is unbiased, and its covariance is that of a sample mean drawn without replacement
-from a finite population,
+A mini-batch gradient :math:`g_B` averages :math:`B` *distinct* samples drawn uniformly (as one
+batch of a shuffled epoch). It is unbiased, and its covariance is that of a sample mean drawn
+without replacement from a finite population,
 
 .. math:: \operatorname{Cov}[g_B] = \frac{\Sigma(w)}{B} \cdot \frac{n - B}{n - 1},
 
 so :math:`E\lVert g_B - \nabla f \rVert^2 = \operatorname{tr}\Sigma(w) \, (n - B) / (B (n - 1))`
 (:func:`minibatch_noise`): it falls as :math:`1/B`, and vanishes at :math:`B = n`.
 
-For least squares, :math:`\ell_i(w) = \tfrac12 (x_i^\top w - y_i)^2`, SGD with a constant learning rate
-:math:`\eta` does not converge but settles where the pull of :math:`I - \eta H` balances the noise.
-With :math:`e_t = w_t - w^\star`, :math:`A_i = x_i x_i^\top`, :math:`H = \frac1n\sum_i A_i` and
-:math:`\Sigma_\star = \Sigma(w^\star)`, the second moment :math:`C = E[e_t e_t^\top]` of independent
-mini-batch steps has the fixed point
+For least squares, :math:`\ell_i(w) = \tfrac12 (x_i^\top w - y_i)^2`, SGD with a constant learning
+rate :math:`\eta` does not converge but settles where the pull of :math:`I - \eta H` balances the
+noise. With :math:`e_t = w_t - w^\star`, :math:`A_i = x_i x_i^\top`, :math:`H = \frac1n\sum_i A_i`
+and :math:`\Sigma_\star = \Sigma(w^\star)`, the second moment :math:`C = E[e_t e_t^\top]` of
+independent mini-batch steps has the fixed point
 
 .. math:: C = (I - \eta H) C (I - \eta H) + \frac{\eta^2}{B}\frac{n - B}{n - 1}
           \Bigl(\Sigma_\star + \frac1n \sum_i A_i C A_i - H C H\Bigr),
 
-exactly (the noise grows with the distance to :math:`w^\star`, the middle terms), and the *noise floor*
-is :math:`E f(w_t) - f^\star = \tfrac12 \operatorname{tr}(H C)` (:func:`sgd_noise_floor`). To first order
-in :math:`\eta` it is :math:`\eta \operatorname{tr}\Sigma_\star (n - B) / (4 B (n - 1))`: proportional
-to the learning rate, inversely proportional to the batch size.
+exactly (the noise grows with the distance to :math:`w^\star`, the middle terms), and the *noise
+floor* is :math:`E f(w_t) - f^\star = \tfrac12 \operatorname{tr}(H C)` (:func:`sgd_noise_floor`). To
+first order in :math:`\eta` it is
+:math:`\eta \operatorname{tr}\Sigma_\star (n - B) / (4 B (n - 1))`: proportional to the learning
+rate, inversely proportional to the batch size.
 """
 
 import numpy as np
@@ -35,7 +37,8 @@ import numpy as np
 def _check_batch_size(problem, batch_size):
     n = problem.num_samples
     if not (isinstance(batch_size, (int, np.integer)) and 1 <= batch_size <= n):
-        raise ValueError(f"batch_size must be an integer in [1, {n}], got batch_size={batch_size!r}")
+        raise ValueError(f"batch_size must be an integer in [1, {n}], "
+                         f"got batch_size={batch_size!r}")
 
 
 def _without_replacement(n, batch_size):
@@ -44,7 +47,8 @@ def _without_replacement(n, batch_size):
 
 
 def gradient_covariance(problem, params):
-    r""":math:`\Sigma(w)`, the covariance of the per-sample gradients of ``problem`` at ``params``, (d, d).
+    r""":math:`\Sigma(w)`, the covariance of the per-sample gradients of ``problem`` at
+    ``params``, (d, d).
 
     >>> from sgd_utils.problems import LeastSquares
     >>> problem = LeastSquares(num_samples=100, dim=3, noise=0.5, seed=0)
@@ -59,8 +63,8 @@ def gradient_covariance(problem, params):
 def minibatch_noise(problem, params, batch_size):
     r""":math:`E\lVert g_B - \nabla f(w) \rVert^2`, the mean squared error of a mini-batch gradient.
 
-    Exact for a batch of ``batch_size`` distinct samples drawn uniformly at random (module docstring):
-    :math:`\operatorname{tr}\Sigma(w) (n - B) / (B (n - 1))`.
+    Exact for a batch of ``batch_size`` distinct samples drawn uniformly at random (module
+    docstring): :math:`\operatorname{tr}\Sigma(w) (n - B) / (B (n - 1))`.
     """
     _check_batch_size(problem, batch_size)
     trace = float(np.trace(gradient_covariance(problem, params)))
@@ -68,12 +72,13 @@ def minibatch_noise(problem, params, batch_size):
 
 
 def stationary_covariance(problem, lr, batch_size):
-    r""":math:`C = E[(w - w^\star)(w - w^\star)^\top]` at the fixed point of constant-``lr`` SGD on least squares.
+    r""":math:`C = E[(w - w^\star)(w - w^\star)^\top]` at the fixed point of constant-``lr`` SGD on
+    least squares.
 
-    Solves the linear fixed-point equation of the module docstring as a :math:`d^2 \times d^2` system,
-    with the fourth moments :math:`\frac1n \sum_i A_i \otimes A_i` computed in :math:`O(n d^4)`: meant
-    for small ``dim``. Raises ``ValueError`` when no finite fixed point exists (``lr`` too large for
-    this batch size: the second moment diverges).
+    Solves the linear fixed-point equation of the module docstring as a :math:`d^2 \times d^2`
+    system, with the fourth moments :math:`\frac1n \sum_i A_i \otimes A_i` computed in
+    :math:`O(n d^4)`: meant for small ``dim``. Raises ``ValueError`` when no finite fixed point
+    exists (``lr`` too large for this batch size: the second moment diverges).
     """
     _check_batch_size(problem, batch_size)
     if not lr > 0:
@@ -95,14 +100,16 @@ def stationary_covariance(problem, lr, batch_size):
 
 
 def sgd_noise_floor(problem, lr, batch_size):
-    r"""The stationary loss gap :math:`E f(w_t) - f^\star = \tfrac12 \operatorname{tr}(H C)` of constant-``lr`` SGD.
+    r"""The stationary loss gap :math:`E f(w_t) - f^\star = \tfrac12 \operatorname{tr}(H C)` of
+    constant-``lr`` SGD.
 
     For :class:`~sgd_utils.problems.LeastSquares` (see :func:`stationary_covariance`).
 
     >>> from sgd_utils.problems import LeastSquares
     >>> problem = LeastSquares(num_samples=500, dim=2, noise=1.0, seed=0)
     >>> small = sgd_noise_floor(problem, 1e-3, 10)
-    >>> first_order = 1e-3 * np.trace(gradient_covariance(problem, problem.minimizer)) / 40 * 490 / 499
+    >>> first_order = (1e-3 * np.trace(gradient_covariance(problem, problem.minimizer))
+    ...                / 40 * 490 / 499)
     >>> bool(abs(small / first_order - 1) < 1e-2)
     True
     """
@@ -111,13 +118,14 @@ def sgd_noise_floor(problem, lr, batch_size):
 
 
 def sgd_path(problem, start, lr, batch_size, num_steps, *, schedule=None, seed=0):
-    r"""The iterates of mini-batch SGD, as fast as the package's optimizer allows, shape ``(num_steps + 1, dim)``.
+    r"""The iterates of mini-batch SGD, as fast as the package's optimizer allows, shape
+    ``(num_steps + 1, dim)``.
 
     The same points as ``run(problem, SGD([start.copy()], lr=lr), num_steps, batch_size=batch_size,
     schedule=schedule, seed=seed).params`` (:func:`sgd_utils.descent.run`; same optimizer, same
     shuffled batches, bit for bit), but without evaluating the full-batch loss or copying the state
-    at every step: for the long runs that measure a noise floor, whose losses are then computed in bulk
-    (for least squares, :math:`f(w) - f^\star = \tfrac12 (w - w^\star)^\top H (w - w^\star)`).
+    at every step: for the long runs that measure a noise floor, whose losses are then computed in
+    bulk (for least squares, :math:`f(w) - f^\star = \tfrac12 (w - w^\star)^\top H (w - w^\star)`).
     No divergence check: a diverging run fills with ``inf`` and ``nan``.
     """
     from .descent import epoch_batches

@@ -1,14 +1,16 @@
-r"""Many workers on one machine: synchronous, stale, lock-free and decentralised SGD, simulated exactly.
+r"""Many workers on one machine: synchronous, stale, lock-free and decentralised SGD,
+simulated exactly.
 
 Every function here is a faithful single-process simulation of what :math:`W` workers would compute,
 so each claim of chapter 11 can be checked number for number.
 
 **Synchronous data parallel** (:func:`sync_data_parallel`). Each step a global mini-batch of
 :math:`WB` samples is cut into :math:`W` shards; worker :math:`k` computes the mean gradient
-:math:`g_k` over its shard :math:`S_k`, an all-reduce averages them weighted by shard size, and every
-worker applies the same update:
+:math:`g_k` over its shard :math:`S_k`, an all-reduce averages them weighted by shard size, and
+every worker applies the same update:
 
-.. math:: g = \sum_{k=1}^W \frac{|S_k|}{\sum_j |S_j|} g_k = \frac{1}{|S|}\sum_{i \in S} \nabla\ell_i(x),
+.. math:: g = \sum_{k=1}^W \frac{|S_k|}{\sum_j |S_j|} g_k
+          = \frac{1}{|S|}\sum_{i \in S} \nabla\ell_i(x),
 
 the gradient of the whole global batch :math:`S`: large-batch SGD, step for step.
 
@@ -18,21 +20,23 @@ worker computed at the parameters of :math:`\tau` steps ago (:math:`x_s = x_0` f
 .. math:: b_{t+1} = \beta b_t + g(x_{t-\tau}), \qquad x_{t+1} = x_t - \eta\, b_{t+1}.
 
 On :math:`f(x) = \tfrac\lambda2 x^2` the error obeys a linear recursion whose characteristic
-polynomial (:func:`delay_polynomial`) is, with :math:`a = \eta\lambda` and :math:`D = \max(\tau,1)+1`,
+polynomial (:func:`delay_polynomial`) is, with :math:`a = \eta\lambda` and
+:math:`D = \max(\tau,1)+1`,
 
 .. math:: p(z) = z^{D} - (1+\beta) z^{D-1} + \beta z^{D-2} + a z^{D-1-\tau};
 
-the iterates contract like :math:`\rho^t`, :math:`\rho` the largest root modulus (:func:`delayed_rate`).
-Without momentum they converge iff :math:`0 < a < 2\sin\bigl(\pi / (2(2\tau+1))\bigr)`
-(:func:`critical_lr`; Levin & May 1976). :func:`parameter_server` simulates :math:`W` workers
-served in turn, which is :func:`async_sgd` with :math:`\tau = W - 1`.
+the iterates contract like :math:`\rho^t`, :math:`\rho` the largest root modulus
+(:func:`delayed_rate`). Without momentum they converge iff
+:math:`0 < a < 2\sin\bigl(\pi / (2(2\tau+1))\bigr)` (:func:`critical_lr`; Levin & May 1976).
+:func:`parameter_server` simulates :math:`W` workers served in turn, which is :func:`async_sgd` with
+:math:`\tau = W - 1`.
 
-**Hogwild!** (:func:`hogwild`). :math:`W` workers update a shared vector without locks, one coordinate
-at a time: each update reads the coordinates of its sample's support, computes the gradient, then adds
-:math:`-\eta g_j` to each coordinate (an atomic add). A scheduler picks at random which worker does its
-next read or write. A *stale read* is a coordinate another worker wrote between this update's read and
-its write of it; with supports of :math:`s` random coordinates out of :math:`d`, about
-:math:`(W-1)s^2/(2d)` per update (:func:`expected_stale_reads`).
+**Hogwild!** (:func:`hogwild`). :math:`W` workers update a shared vector without locks, one
+coordinate at a time: each update reads the coordinates of its sample's support, computes the
+gradient, then adds :math:`-\eta g_j` to each coordinate (an atomic add). A scheduler picks at
+random which worker does its next read or write. A *stale read* is a coordinate another worker wrote
+between this update's read and its write of it; with supports of :math:`s` random coordinates out of
+:math:`d`, about :math:`(W-1)s^2/(2d)` per update (:func:`expected_stale_reads`).
 
 **Gossip** (:func:`gossip`, :func:`decentralized_sgd`). Workers on a graph replace their value by a
 weighted average of their neighbours', :math:`X \leftarrow M X` with :math:`M` symmetric and doubly
@@ -73,22 +77,25 @@ def allreduce_mean(grads, counts):
 
 def _trace(params, losses, lr, diverged_at, problem, label):
     params = np.array(params)
-    return Trace(params, np.array(losses), np.full(len(params) - 1, float(lr)), [None] * len(params),
-                 diverged_at, float(problem.min_loss), label)
+    return Trace(params, np.array(losses), np.full(len(params) - 1, float(lr)),
+                 [None] * len(params), diverged_at, float(problem.min_loss), label)
 
 
 def _diverged(loss, limit):
     return not math.isfinite(loss) or loss > limit
 
 
-def sync_data_parallel(problem, x0, *, lr, num_steps, num_workers, batch_size, momentum=0.0, seed=0):
-    r"""Synchronous data-parallel SGD: ``num_workers`` shards of ``batch_size`` samples each, all-reduced.
+def sync_data_parallel(problem, x0, *, lr, num_steps, num_workers, batch_size, momentum=0.0,
+                       seed=0):
+    r"""Synchronous data-parallel SGD: ``num_workers`` shards of ``batch_size`` samples each,
+    all-reduced.
 
     The global batches are those of :func:`sgd_utils.descent.run` with ``batch_size=num_workers *
     batch_size`` and the same ``seed``, cut into ``num_workers`` contiguous shards
-    (``np.array_split``; the last batch of an epoch may be shorter). Each worker computes its shard's
-    mean gradient, :func:`allreduce_mean` combines them, and one :class:`~sgd_utils.optim.SGD` step
-    with ``lr`` and ``momentum`` is taken. Returns a :class:`~sgd_utils.descent.Trace`.
+    (``np.array_split``; the last batch of an epoch may be shorter). Each worker computes its
+    shard's mean gradient, :func:`allreduce_mean` combines them, and one
+    :class:`~sgd_utils.optim.SGD` step with ``lr`` and ``momentum`` is taken. Returns a
+    :class:`~sgd_utils.descent.Trace`.
     """
     _check_int("num_workers", num_workers, 1)
     _check_int("batch_size", batch_size, 1)
@@ -146,7 +153,8 @@ def async_sgd(problem, x0, *, lr, delay, num_steps, momentum=0.0, batch_size=Non
 
 
 def parameter_server(problem, x0, *, lr, num_workers, num_steps):
-    r"""A parameter server with ``num_workers`` equally fast workers, served in turn (full gradients).
+    r"""A parameter server with ``num_workers`` equally fast workers, served in turn
+    (full gradients).
 
     Worker :math:`k` pulls the parameters, computes the gradient, and pushes it; the server applies
     each push at once (``lr``, plain SGD) and the worker pulls again. With the workers served
@@ -168,7 +176,8 @@ def parameter_server(problem, x0, *, lr, num_workers, num_steps):
 
 
 def delay_polynomial(lr_times_curvature, delay, momentum=0.0):
-    r"""Coefficients (highest power first) of :math:`p(z)` in the module docstring, for ``np.roots``."""
+    r"""Coefficients (highest power first) of :math:`p(z)` in the module docstring, for
+    ``np.roots``."""
     _check_int("delay", delay, 0)
     degree = max(delay, 1) + 1
     coeffs = np.zeros(degree + 1)
@@ -192,12 +201,14 @@ def critical_lr(eigenvalue, delay, momentum=0.0, *, tol=1e-10):
     r"""The largest stable learning rate of :func:`async_sgd` on curvature ``eigenvalue``.
 
     Without momentum the closed form :math:`2\sin(\pi / (2(2\tau+1))) / \lambda`; with momentum,
-    bisection on :func:`delayed_rate` between 0 and the momentum-free bound :math:`2(1+\beta)/\lambda`
-    (the rate is below 1 for small :math:`\eta` and first reaches 1 at the returned value).
+    bisection on :func:`delayed_rate` between 0 and the momentum-free bound
+    :math:`2(1+\beta)/\lambda` (the rate is below 1 for small :math:`\eta` and first reaches 1 at
+    the returned value).
     """
     _check_int("delay", delay, 0)
     if not eigenvalue > 0 or not 0 <= momentum < 1:
-        raise ValueError(f"need eigenvalue > 0 and 0 <= momentum < 1, got {eigenvalue!r}, {momentum!r}")
+        raise ValueError("need eigenvalue > 0 and 0 <= momentum < 1, "
+                         f"got {eigenvalue!r}, {momentum!r}")
     if momentum == 0:
         return 2 * math.sin(math.pi / (2 * (2 * delay + 1))) / eigenvalue
     low, high = 0.0, 2 * (1 + momentum) / eigenvalue
@@ -207,7 +218,8 @@ def critical_lr(eigenvalue, delay, momentum=0.0, *, tol=1e-10):
     high = min(low + step, high)
     while high - low > tol * high:
         mid = (low + high) / 2
-        low, high = (mid, high) if delayed_rate(mid, eigenvalue, delay, momentum) < 1 else (low, mid)
+        low, high = ((mid, high) if delayed_rate(mid, eigenvalue, delay, momentum) < 1
+                     else (low, mid))
     return low
 
 
@@ -233,12 +245,14 @@ class SparseLeastSquares(NamedTuple):
 
 
 def sparse_least_squares(num_samples, dim, nnz, noise=0.1, *, seed=0):
-    r"""Samples with ``nnz`` random coordinates out of ``dim``, each a random sign times :math:`1/\sqrt{\rm nnz}`.
+    r"""Samples with ``nnz`` random coordinates out of ``dim``, each a random sign times
+    :math:`1/\sqrt{\rm nnz}`.
 
-    Targets are :math:`y_i = a_i^\top x_\star + \sigma\varepsilon_i` with :math:`x_\star \sim \mathcal N(0, I)`
-    and :math:`\sigma` = ``noise``. Every row has :math:`\lVert a_i \rVert = 1` whatever the sparsity, so
-    one learning rate suits every ``nnz``: a serial step on one sample multiplies its residual by
-    :math:`1 - \eta`, and is stable for :math:`0 < \eta < 2`.
+    Targets are :math:`y_i = a_i^\top x_\star + \sigma\varepsilon_i` with
+    :math:`x_\star \sim \mathcal N(0, I)` and :math:`\sigma` = ``noise``. Every row has
+    :math:`\lVert a_i \rVert = 1` whatever the sparsity, so one learning rate suits every ``nnz``: a
+    serial step on one sample multiplies its residual by :math:`1 - \eta`, and is stable for
+    :math:`0 < \eta < 2`.
     """
     for name, value, low in (("num_samples", num_samples, 1), ("dim", dim, 1), ("nnz", nnz, 1)):
         _check_int(name, value, low)
@@ -257,7 +271,8 @@ def sparse_least_squares(num_samples, dim, nnz, noise=0.1, *, seed=0):
 
 class HogwildResult(NamedTuple):
     """The shared vector ``x`` after the run, the loss after every ``record_every`` updates
-    (``losses[0]`` at the start), and the number of stale reads of each update, in order of completion."""
+    (``losses[0]`` at the start), and the number of stale reads of each update, in order of
+    completion."""
 
     x: np.ndarray
     losses: np.ndarray
@@ -265,9 +280,9 @@ class HogwildResult(NamedTuple):
 
 
 def expected_stale_reads(nnz, dim, num_workers):
-    r""":math:`(W-1)s^2/(2d)`: between reading and writing a coordinate a worker makes :math:`s` more
-    steps, the others :math:`(W-1)s` in expectation, half of them writes, each on that coordinate with
-    probability :math:`1/d`; times the :math:`s` coordinates of the update."""
+    r""":math:`(W-1)s^2/(2d)`: between reading and writing a coordinate a worker makes :math:`s`
+    more steps, the others :math:`(W-1)s` in expectation, half of them writes, each on that
+    coordinate with probability :math:`1/d`; times the :math:`s` coordinates of the update."""
     return (num_workers - 1) * nnz**2 / (2 * dim)
 
 
@@ -276,23 +291,27 @@ def hogwild(problem, x0, *, lr, num_workers, num_updates, record_every=100, seed
 
     Each update of a worker takes one sample (drawn uniformly, with replacement), reads its
     :math:`s` coordinates one by one, computes :math:`g_j = (a^\top \hat x - y)\, a_j` from what it
-    read, :math:`\hat x`, and then adds :math:`-\eta g_j` to each coordinate one by one. At every tick
-    the scheduler picks a worker uniformly at random to do its next read or write. With one worker
-    this is plain SGD with batch size 1. Stops after ``num_updates`` completed updates.
+    read, :math:`\hat x`, and then adds :math:`-\eta g_j` to each coordinate one by one. At every
+    tick the scheduler picks a worker uniformly at random to do its next read or write. With one
+    worker this is plain SGD with batch size 1. Stops after ``num_updates`` completed updates.
     """
     _check_int("num_workers", num_workers, 1)
     _check_int("num_updates", num_updates, 1)
     _check_int("record_every", record_every, 1)
     rng = np.random.default_rng(seed)
-    x = [float(v) for v in x0]  # Python floats: one scalar read or write per tick, as fast as it gets
+    # Python floats: one scalar read or write per tick, as fast as it gets
+    x = [float(v) for v in x0]
     num_samples, nnz = problem.indices.shape
-    indices, values, targets = problem.indices.tolist(), problem.values.tolist(), problem.targets.tolist()
+    indices, values, targets = (problem.indices.tolist(), problem.values.tolist(),
+                                problem.targets.tolist())
     writes = [0] * problem.dim  # how many writes each coordinate has received so far
-    # each worker's update in flight: sample, next op (0..2s-1), values read, write counts seen, stale, residual
+    # each worker's update in flight: sample, next op (0..2s-1), values read, write counts seen,
+    # stale, residual
     jobs = [None] * num_workers
     losses, stale, done = [problem.loss(np.array(x))], [], 0
     while done < num_updates:
-        for k in rng.integers(num_workers, size=4096).tolist():  # the scheduler's choices, in chunks
+        # the scheduler's choices, in chunks
+        for k in rng.integers(num_workers, size=4096).tolist():
             job = jobs[k]
             if job is None:
                 job = jobs[k] = [int(rng.integers(num_samples)), 0, [0.0] * nnz, [0] * nnz, 0, 0.0]
@@ -304,7 +323,8 @@ def hogwild(problem, x0, *, lr, num_workers, num_updates, record_every=100, seed
                 j = pos - nnz
                 if j == 0:  # all reads done: the residual a^T x_hat - y from what was read
                     job[5] = sum(a * v for a, v in zip(values[sample], read)) - targets[sample]
-                job[4] += writes[coords[j]] - seen[j]  # foreign writes since this coordinate was read
+                # foreign writes since this coordinate was read
+                job[4] += writes[coords[j]] - seen[j]
                 x[coords[j]] -= lr * job[5] * values[sample][j]
                 writes[coords[j]] += 1
             job[1] += 1
@@ -322,7 +342,8 @@ def hogwild(problem, x0, *, lr, num_workers, num_updates, record_every=100, seed
 # --- gossip ---------------------------------------------------------------------------------------
 
 def ring_mixing(num_nodes, self_weight=1 / 3):
-    r"""The mixing matrix of a ring: each node keeps ``self_weight`` and gives half the rest to each neighbour.
+    r"""The mixing matrix of a ring: each node keeps ``self_weight`` and gives half the rest to
+    each neighbour.
 
     Circulant, so its eigenvalues are :math:`w + (1-w)\cos(2\pi k/n)`, :math:`k = 0..n-1`.
     """
@@ -336,7 +357,8 @@ def ring_mixing(num_nodes, self_weight=1 / 3):
 
 
 def complete_mixing(num_nodes):
-    r"""Everyone averages with everyone, :math:`M = \mathbf 1\mathbf 1^\top / n`: exact consensus in one step."""
+    r"""Everyone averages with everyone, :math:`M = \mathbf 1\mathbf 1^\top / n`: exact consensus in
+    one step."""
     _check_int("num_nodes", num_nodes, 1)
     return np.full((num_nodes, num_nodes), 1.0 / num_nodes)
 
@@ -352,11 +374,13 @@ def mixing_rate(mixing):
 
 
 def gossip(values, mixing, num_steps):
-    r"""``num_steps`` rounds of :math:`X \leftarrow M X`; returns all rounds, shape ``(num_steps + 1, *values.shape)``.
+    r"""``num_steps`` rounds of :math:`X \leftarrow M X`; returns all rounds, shape
+    ``(num_steps + 1, *values.shape)``.
 
-    Row :math:`i` of ``values`` is node :math:`i`'s vector. Because :math:`\mathbf 1^\top M = \mathbf 1^\top`
-    the average never changes; the deviation from it is multiplied by :math:`M` restricted to the
-    vectors orthogonal to :math:`\mathbf 1`, whose norm is :math:`\lambda_2`.
+    Row :math:`i` of ``values`` is node :math:`i`'s vector. Because
+    :math:`\mathbf 1^\top M = \mathbf 1^\top` the average never changes; the deviation from it is
+    multiplied by :math:`M` restricted to the vectors orthogonal to :math:`\mathbf 1`, whose norm is
+    :math:`\lambda_2`.
     """
     _check_int("num_steps", num_steps, 0)
     states = [np.array(values, dtype=np.float64)]
@@ -366,14 +390,16 @@ def gossip(values, mixing, num_steps):
 
 
 def consensus_distance(states):
-    r""":math:`\lVert X - \mathbf 1 \bar x^\top \rVert_F / \sqrt n` of each round (``states[t]`` of shape ``(n, d)``)."""
+    r""":math:`\lVert X - \mathbf 1 \bar x^\top \rVert_F / \sqrt n` of each round (``states[t]`` of
+    shape ``(n, d)``)."""
     states = np.asarray(states)
     deviation = states - states.mean(axis=-2, keepdims=True)
     return np.sqrt(np.sum(deviation**2, axis=(-2, -1)) / states.shape[-2])
 
 
 def decentralized_sgd(problem, x0, mixing, *, lr, num_steps, batch_size=None, seed=0):
-    r"""D-PSGD (Lian et al. 2017): :math:`x_i \leftarrow \sum_j M_{ij} x_j - \eta\, g_i(x_i)` for every node.
+    r"""D-PSGD (Lian et al. 2017): :math:`x_i \leftarrow \sum_j M_{ij} x_j - \eta\, g_i(x_i)`
+    for every node.
 
     Node :math:`i` owns the samples ``i::n`` of ``problem`` and uses its full shard gradient, or a
     mini-batch of ``batch_size`` drawn from its shard (with its own seeded shuffle). All nodes start
@@ -383,7 +409,8 @@ def decentralized_sgd(problem, x0, mixing, *, lr, num_steps, batch_size=None, se
     num_nodes = len(mixing)
     shards = [np.arange(i, problem.num_samples, num_nodes) for i in range(num_nodes)]
     streams = None if batch_size is None else [
-        epoch_batches(len(shard), batch_size, np.random.default_rng([seed, i])) for i, shard in enumerate(shards)]
+        epoch_batches(len(shard), batch_size, np.random.default_rng([seed, i]))
+        for i, shard in enumerate(shards)]
     X = np.tile(np.asarray(x0, dtype=np.float64), (num_nodes, 1))
     history = [X.copy()]
     for _ in range(num_steps):

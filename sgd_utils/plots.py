@@ -65,9 +65,11 @@ def plot_contours(problem, ax, *, bounds=None, num_levels=15, resolution=150, cm
     matplotlib.contour.ContourSet
     """
     if problem.dim != 2:
-        raise ValueError(f"plot_contours needs a 2-D problem, got dim={problem.dim} ({problem.name})")
+        raise ValueError("plot_contours needs a 2-D problem, "
+                         f"got dim={problem.dim} ({problem.name})")
     x_min, x_max, y_min, y_max = bounds if bounds is not None else problem.bounds
-    xs, ys = np.meshgrid(np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution))
+    xs, ys = np.meshgrid(np.linspace(x_min, x_max, resolution),
+                         np.linspace(y_min, y_max, resolution))
     with np.errstate(all="ignore"):
         gaps = problem.loss_grid(xs, ys) - problem.min_loss
     levels = _contour_levels(gaps, num_levels)
@@ -107,14 +109,15 @@ def plot_trajectory(trace, ax, *, label=None, color=None, markersize=2.5, coordi
         The path.
     """
     path = trace.params[:, list(coordinates)]
-    (line,) = ax.plot(path[:, 0], path[:, 1], marker="o", markersize=markersize, linewidth=1.0, color=color,
-                      label=trace.label if label is None else label, zorder=3)
+    (line,) = ax.plot(path[:, 0], path[:, 1], marker="o", markersize=markersize, linewidth=1.0,
+                      color=color, label=trace.label if label is None else label, zorder=3)
     color = line.get_color()
-    ax.plot(path[0, 0], path[0, 1], marker="o", markersize=2.5 * markersize, markerfacecolor="white",
-            color=color, linestyle="none", label="_start", zorder=3)
+    ax.plot(path[0, 0], path[0, 1], marker="o", markersize=2.5 * markersize,
+            markerfacecolor="white", color=color, linestyle="none", label="_start", zorder=3)
     if trace.diverged_at is not None:
         finite = np.flatnonzero(np.all(np.isfinite(path), axis=1))
-        ax.plot(*path[finite[-1]], marker="x", markersize=8, color=color, label="_diverged", zorder=5)
+        ax.plot(*path[finite[-1]], marker="x", markersize=8, color=color, label="_diverged",
+                zorder=5)
     return line
 
 
@@ -150,8 +153,8 @@ def plot_losses(traces, ax, *, labels=None, colors=None):
         (line,) = ax.plot(np.arange(len(gaps)), gaps, label=label, color=color, linewidth=1.2)
         drawable = np.flatnonzero(np.isfinite(gaps))
         if trace.diverged_at is not None and drawable.size:
-            ax.plot(trace.diverged_at, gaps[drawable[-1]], marker="x", markersize=8, color=line.get_color(),
-                    label="_diverged", zorder=5)
+            ax.plot(trace.diverged_at, gaps[drawable[-1]], marker="x", markersize=8,
+                    color=line.get_color(), label="_diverged", zorder=5)
         lines.append(line)
     ax.set_yscale("log")
     ax.set_xlabel("step")

@@ -76,7 +76,8 @@ def steps_to_tolerance(trace, tol):
     10
     """
     if not isinstance(trace, Trace):
-        raise TypeError(f"trace must be a Trace from sgd_utils.descent.run, got {type(trace).__name__}")
+        raise TypeError("trace must be a Trace from sgd_utils.descent.run, "
+                        f"got {type(trace).__name__}")
     if not tol > 0:
         raise ValueError(f"tol must be > 0, got tol={tol!r}")
     if trace.diverged_at is not None:
@@ -95,7 +96,8 @@ def _rank(trace, tol):
 
 
 def tune_lr(problem, make_optimizer, start, lrs, num_steps, tol):
-    r"""Run ``make_optimizer`` from ``start`` at every rate of ``lrs`` and return the best ``(lr, trace)``.
+    r"""Run ``make_optimizer`` from ``start`` at every rate of ``lrs`` and return the best
+    ``(lr, trace)``.
 
     Parameters
     ----------
@@ -191,8 +193,9 @@ def race(problems, optimizers, lrs, num_steps, tol):
     for problem_name, (problem, start) in problems.items():
         for optimizer_name, make_optimizer in optimizers.items():
             lr, trace = tune_lr(problem, make_optimizer, start, lrs, num_steps, tol)
-            results.append(RaceResult(problem_name, optimizer_name, lr, steps_to_tolerance(trace, tol),
-                                      float(trace.loss_gaps[-1]), trace))
+            results.append(RaceResult(problem_name, optimizer_name, lr,
+                                      steps_to_tolerance(trace, tol), float(trace.loss_gaps[-1]),
+                                      trace))
     return results
 
 
@@ -214,7 +217,8 @@ def race_table(results, *, value="steps", num_steps=None):
     str
     """
     formats = {
-        "steps": lambda r: str(r.steps) if r.steps is not None else f">{num_steps or r.trace.num_steps}",
+        "steps": lambda r: (str(r.steps) if r.steps is not None
+                            else f">{num_steps or r.trace.num_steps}"),
         "lr": lambda r: f"{r.lr:.2g}",
         "final_gap": lambda r: f"{r.final_gap:.0e}",
     }
@@ -223,10 +227,12 @@ def race_table(results, *, value="steps", num_steps=None):
     problems = list(dict.fromkeys(r.problem for r in results))
     optimizers = list(dict.fromkeys(r.optimizer for r in results))
     cells = {(r.problem, r.optimizer): formats[value](r) for r in results}
-    width = max(10, *(len(name) + 2 for name in optimizers), *(len(cell) + 2 for cell in cells.values()))
+    width = max(10, *(len(name) + 2 for name in optimizers),
+                *(len(cell) + 2 for cell in cells.values()))
     label_width = max(len(name) for name in problems) + 2
     lines = ["".ljust(label_width) + "".join(name.rjust(width) for name in optimizers)]
     for problem in problems:
         lines.append(problem.ljust(label_width)
-                     + "".join(cells.get((problem, optimizer), "-").rjust(width) for optimizer in optimizers))
+                     + "".join(cells.get((problem, optimizer), "-").rjust(width)
+                               for optimizer in optimizers))
     return "\n".join(lines)

@@ -14,9 +14,10 @@ multiplies the pair :math:`(b_t, x_t)` by the matrix
     R = \begin{pmatrix} \beta & \lambda \\ -\alpha\beta & 1 - \alpha\lambda \end{pmatrix},
     \qquad \operatorname{tr} R = 1 + \beta - \alpha\lambda, \quad \det R = \beta,
 
-whose eigenvalues :math:`\sigma_{1,2}` solve :math:`\sigma^2 - (1 + \beta - \alpha\lambda)\sigma + \beta = 0`.
-The rate of a direction is the spectral radius :math:`\max(|\sigma_1|, |\sigma_2|)`; the rate on the
-whole quadratic is the largest over its eigenvalues (Goh, "Why Momentum Really Works", 2017).
+whose eigenvalues :math:`\sigma_{1,2}` solve
+:math:`\sigma^2 - (1 + \beta - \alpha\lambda)\sigma + \beta = 0`. The rate of a direction is the
+spectral radius :math:`\max(|\sigma_1|, |\sigma_2|)`; the rate on the whole quadratic is the largest
+over its eigenvalues (Goh, "Why Momentum Really Works", 2017).
 
 - :func:`gd_rate`, :func:`heavy_ball_rate`, :func:`nesterov_rate`: the predicted rates.
 - :func:`heavy_ball_matrix`, :func:`nesterov_matrix`: the iteration matrices, to check the rates
@@ -39,19 +40,23 @@ def gd_rate(lr, eigenvalues):
 
 
 def heavy_ball_matrix(lr, momentum, eigenvalue):
-    r"""The iteration matrix :math:`R` of the heavy ball on the pair :math:`(b_t, x_t)` (module docstring)."""
-    return np.array([[momentum, eigenvalue], [-lr * momentum, 1 - lr * eigenvalue]], dtype=np.float64)
+    r"""The iteration matrix :math:`R` of the heavy ball on the pair :math:`(b_t, x_t)` (module
+    docstring)."""
+    return np.array([[momentum, eigenvalue],
+                     [-lr * momentum, 1 - lr * eigenvalue]], dtype=np.float64)
 
 
 def root_moduli(trace, det):
-    r"""The moduli :math:`|\sigma_1| \ge |\sigma_2|` of the roots of :math:`\sigma^2 - \tau\sigma + \delta = 0`.
+    r"""The moduli :math:`|\sigma_1| \ge |\sigma_2|` of the roots of
+    :math:`\sigma^2 - \tau\sigma + \delta = 0`.
 
-    ``trace`` :math:`\tau` and ``det`` :math:`\delta` of a real 2x2 iteration matrix, broadcasting. With
-    discriminant :math:`\Delta = \tau^2 - 4\delta`: for :math:`\Delta < 0` the roots are complex
-    conjugates of modulus :math:`\sqrt\delta` (the iterates spiral, "underdamped"); otherwise they
-    are real, :math:`\tfrac12 (\tau \pm \sqrt\Delta)`.
+    ``trace`` :math:`\tau` and ``det`` :math:`\delta` of a real 2x2 iteration matrix, broadcasting.
+    With discriminant :math:`\Delta = \tau^2 - 4\delta`: for :math:`\Delta < 0` the roots are
+    complex conjugates of modulus :math:`\sqrt\delta` (the iterates spiral, "underdamped");
+    otherwise they are real, :math:`\tfrac12 (\tau \pm \sqrt\Delta)`.
     """
-    trace, det = np.broadcast_arrays(np.asarray(trace, dtype=np.float64), np.asarray(det, dtype=np.float64))
+    trace, det = np.broadcast_arrays(np.asarray(trace, dtype=np.float64),
+                                     np.asarray(det, dtype=np.float64))
     disc = trace**2 - 4 * det
     root = np.sqrt(np.abs(disc))
     big = np.maximum(np.abs(trace + root), np.abs(trace - root)) / 2
@@ -61,7 +66,8 @@ def root_moduli(trace, det):
 
 
 def heavy_ball_root_moduli(lr, momentum, eigenvalue):
-    r"""The root moduli of the heavy ball's :math:`R`: trace :math:`1 + \beta - \alpha\lambda`, determinant :math:`\beta`."""
+    r"""The root moduli of the heavy ball's :math:`R`: trace :math:`1 + \beta - \alpha\lambda`,
+    determinant :math:`\beta`."""
     lr, momentum, eigenvalue = (np.asarray(v, dtype=np.float64) for v in (lr, momentum, eigenvalue))
     return root_moduli(1 + momentum - lr * eigenvalue, momentum * np.ones_like(eigenvalue))
 
@@ -75,14 +81,16 @@ def nesterov_matrix(lr, momentum, eigenvalue):
     .. math::
         R_{\rm N} = \begin{pmatrix} \beta & \lambda \\
                      -\alpha\beta^2 & 1 - \alpha\lambda(1 + \beta) \end{pmatrix},
-        \qquad \operatorname{tr} = (1 + \beta)(1 - \alpha\lambda), \quad \det = \beta (1 - \alpha\lambda).
+        \qquad \operatorname{tr} = (1 + \beta)(1 - \alpha\lambda),
+        \quad \det = \beta (1 - \alpha\lambda).
     """
     return np.array([[momentum, eigenvalue],
                      [-lr * momentum**2, 1 - lr * eigenvalue * (1 + momentum)]], dtype=np.float64)
 
 
 def nesterov_rate(lr, momentum, eigenvalues):
-    r"""The rate of PyTorch's Nesterov momentum on a quadratic, broadcasting as :func:`heavy_ball_rate`.
+    r"""The rate of PyTorch's Nesterov momentum on a quadratic, broadcasting as
+    :func:`heavy_ball_rate`.
 
     It converges iff :math:`0 < \alpha\lambda_i < (2 + 2\beta)/(1 + 2\beta)` for every :math:`i`.
 
@@ -102,7 +110,8 @@ def heavy_ball_rate(lr, momentum, eigenvalues):
 
     ``lr`` and ``momentum`` may be arrays (they broadcast together); the maximum is taken over
     the last axis, that of ``eigenvalues``. The iterates converge iff the rate is below 1, which
-    for :math:`0 \le \beta < 1` holds iff :math:`0 < \alpha\lambda_i < 2 + 2\beta` for every :math:`i`.
+    for :math:`0 \le \beta < 1` holds iff :math:`0 < \alpha\lambda_i < 2 + 2\beta` for
+    every :math:`i`.
 
     >>> round(heavy_ball_rate(0.1, 0.0, [1.0, 10.0]), 12)  # no momentum: gradient descent
     0.9
@@ -146,7 +155,8 @@ def optimal_heavy_ball(mu, L):
 
 
 def critical_momentum(lr, eigenvalue):
-    r"""The momentum :math:`(1 - \sqrt{\alpha\lambda})^2` of critical damping, for :math:`\alpha\lambda \le 1`.
+    r"""The momentum :math:`(1 - \sqrt{\alpha\lambda})^2` of critical damping, for
+    :math:`\alpha\lambda \le 1`.
 
     At this momentum the two roots of :math:`R` coincide (:math:`\Delta = 0`): it is the largest
     momentum at which the direction still converges without oscillating, and it gives the direction
@@ -165,13 +175,15 @@ def critical_momentum(lr, eigenvalue):
 def measured_rate(distances, start=None, stop=None, window=1):
     r"""The geometric-mean contraction per step of a sequence of distances to the optimum.
 
-    .. math:: \hat\rho = \left(\frac{\max_{\rm last\ window} d}{\max_{\rm first\ window} d}\right)^{1/({\rm stop} - {\rm start} - w + 1)}
+    .. math:: \hat\rho = \left(\frac{\max_{\rm last\ window} d}{\max_{\rm first\ window} d}\right)
+              ^{1/({\rm stop} - {\rm start} - w + 1)}
 
     where the first window is steps ``start .. start + w - 1`` and the last ``stop - w + 1 .. stop``
-    (:math:`w` is ``window``; with the default 1 this is :math:`(d_{\rm stop}/d_{\rm start})^{1/({\rm stop}-{\rm start})}`).
-    ``distances`` is e.g. ``np.linalg.norm(trace.params - x_star, axis=1)``, or an array whose
-    first axis is the step (one rate per remaining index, e.g. per coordinate). Defaults: the
-    second half of the run, where transients have died out.
+    (:math:`w` is ``window``; with the default 1 this is
+    :math:`(d_{\rm stop}/d_{\rm start})^{1/({\rm stop}-{\rm start})}`). ``distances`` is e.g.
+    ``np.linalg.norm(trace.params - x_star, axis=1)``, or an array whose first axis is the step (one
+    rate per remaining index, e.g. per coordinate). Defaults: the second half of the run, where
+    transients have died out.
 
     A spiralling iterate passes near zero now and then, so a single step can say little; a window
     longer than the spiral's period measures its envelope instead. A repeated root (critical
@@ -191,8 +203,8 @@ def measured_rate(distances, start=None, stop=None, window=1):
     if not (isinstance(window, (int, np.integer)) and window >= 1):
         raise ValueError(f"window must be an integer >= 1, got window={window!r}")
     if not 0 <= start < stop < num or stop - start < window:
-        raise ValueError(f"need 0 <= start < stop < len(distances) = {num} and stop - start >= window, "
-                         f"got start={start}, stop={stop}, window={window}")
+        raise ValueError(f"need 0 <= start < stop < len(distances) = {num} and "
+                         f"stop - start >= window, got start={start}, stop={stop}, window={window}")
     first = distances[start:start + window].max(axis=0)
     last = distances[stop - window + 1:stop + 1].max(axis=0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

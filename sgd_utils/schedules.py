@@ -49,7 +49,8 @@ def _check_count(name, value):
 
 
 def _check_lr(name, value):
-    _check(value >= 0 and math.isfinite(value), f"{name} must be finite and >= 0, got {name}={value!r}")
+    _check(value >= 0 and math.isfinite(value),
+           f"{name} must be finite and >= 0, got {name}={value!r}")
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,8 @@ class LinearLR(Schedule):
         _check_lr("lr", self.lr)
         _check(0 < self.start_factor <= 1,
                f"start_factor must be in (0, 1], got start_factor={self.start_factor!r}")
-        _check(0 <= self.end_factor <= 1, f"end_factor must be in [0, 1], got end_factor={self.end_factor!r}")
+        _check(0 <= self.end_factor <= 1,
+               f"end_factor must be in [0, 1], got end_factor={self.end_factor!r}")
         _check_count("total_iters", self.total_iters)
 
     def lr_at(self, step):
@@ -300,15 +302,18 @@ class OneCycleLR(Schedule):
     def __post_init__(self):
         _check_lr("max_lr", self.max_lr)
         _check_count("total_steps", self.total_steps)
-        _check(0 <= self.pct_start <= 1, f"pct_start must be in [0, 1], got pct_start={self.pct_start!r}")
+        _check(0 <= self.pct_start <= 1,
+               f"pct_start must be in [0, 1], got pct_start={self.pct_start!r}")
         _check(self.anneal_strategy in ("cos", "linear"),
-               f"anneal_strategy must be 'cos' or 'linear', got anneal_strategy={self.anneal_strategy!r}")
+               "anneal_strategy must be 'cos' or 'linear', "
+               f"got anneal_strategy={self.anneal_strategy!r}")
         _check(self.div_factor > 0, f"div_factor must be > 0, got div_factor={self.div_factor!r}")
         _check(self.final_div_factor > 0,
                f"final_div_factor must be > 0, got final_div_factor={self.final_div_factor!r}")
         ends = [end for end, _, _ in self._phases()]
         _check(all(b > a for a, b in zip([0.0] + ends, ends)),
-               f"pct_start={self.pct_start!r} with total_steps={self.total_steps!r} leaves an empty phase")
+               f"pct_start={self.pct_start!r} with total_steps={self.total_steps!r} "
+               "leaves an empty phase")
 
     def _phases(self):
         """(end_step, start_lr, end_lr) per phase, as torch lays them out."""
@@ -316,13 +321,15 @@ class OneCycleLR(Schedule):
         min_lr = initial_lr / self.final_div_factor
         warm_end = float(self.pct_start * self.total_steps) - 1
         if not self.three_phase:
-            return [(warm_end, initial_lr, self.max_lr), (self.total_steps - 1, self.max_lr, min_lr)]
+            return [(warm_end, initial_lr, self.max_lr),
+                    (self.total_steps - 1, self.max_lr, min_lr)]
         return [(warm_end, initial_lr, self.max_lr),
                 (float(2 * self.pct_start * self.total_steps) - 2, self.max_lr, initial_lr),
                 (self.total_steps - 1, initial_lr, min_lr)]
 
     def lr_at(self, step):
-        _check(step <= self.total_steps, f"step must be <= total_steps={self.total_steps}, got step={step}")
+        _check(step <= self.total_steps,
+               f"step must be <= total_steps={self.total_steps}, got step={step}")
         phases = self._phases()
         start_step = 0.0
         for i, (end_step, start_lr, end_lr) in enumerate(phases):
@@ -360,8 +367,10 @@ class SequentialLR(Schedule):
         _check(len(schedules) >= 1 and all(callable(s) for s in schedules),
                f"schedules must be a non-empty sequence of callables, got schedules={schedules!r}")
         _check(len(milestones) == len(schedules) - 1,
-               f"milestones needs len(schedules) - 1 = {len(schedules) - 1} entries, got milestones={milestones!r}")
-        _check(list(milestones) == sorted(set(milestones)) and all(_is_count(m) for m in milestones),
+               f"milestones needs len(schedules) - 1 = {len(schedules) - 1} entries, "
+               f"got milestones={milestones!r}")
+        _check(list(milestones) == sorted(set(milestones))
+               and all(_is_count(m) for m in milestones),
                f"milestones must be increasing positive integers, got milestones={milestones!r}")
         object.__setattr__(self, "schedules", schedules)
         object.__setattr__(self, "milestones", milestones)
@@ -384,7 +393,8 @@ def warmup_cosine(lr, warmup_steps, total_steps, *, start_factor=1.0 / 3, eta_mi
     [0.5, 0.75, 1.0, 0.854, 0.5, 0.146, 0.0]
     """
     _check(0 < warmup_steps < total_steps,
-           f"warmup_steps must be in [1, total_steps={total_steps}), got warmup_steps={warmup_steps!r}")
+           f"warmup_steps must be in [1, total_steps={total_steps}), "
+           f"got warmup_steps={warmup_steps!r}")
     warmup = LinearLR(lr, start_factor=start_factor, end_factor=1.0, total_iters=warmup_steps)
     cosine = CosineAnnealingLR(lr, T_max=total_steps - warmup_steps, eta_min=eta_min)
     return SequentialLR((warmup, cosine), milestones=(warmup_steps,))

@@ -15,8 +15,9 @@ Three tools for the chapters that tune hyperparameters by experiment:
   the variance of the mini-batch gradient noise, :math:`(1/B - 1/N)\,C` for per-sample gradient
   covariance :math:`C`, times the step :math:`\epsilon/(1 - m)`, in units of the full-data
   covariance :math:`C/N`.
-- :func:`lr_range_test` is the learning-rate range test of Smith (2017): one run whose learning rate
-  grows geometrically every step, recording the loss, to see where training starts and stops working.
+- :func:`lr_range_test` is the learning-rate range test of Smith (2017): one run whose learning
+  rate grows geometrically every step, recording the loss, to see where training starts and
+  stops working.
 """
 from __future__ import annotations
 
@@ -110,7 +111,8 @@ def train_mlp(data, *, hidden=32, lr=0.1, batch_size=32, epochs=5, momentum=None
 
 @dataclass
 class Sweep:
-    """The runs of :func:`sweep`: ``histories[i, j, ..., s]`` for ``axes`` values ``i, j, ...``, seed ``s``.
+    """The runs of :func:`sweep`: ``histories[i, j, ..., s]`` for ``axes`` values
+    ``i, j, ...``, seed ``s``.
 
     Attributes
     ----------
@@ -147,7 +149,8 @@ class Sweep:
 
 
 def within_noise(mean_a, std_a, mean_b, std_b, num_seeds, num_errors=2.0):
-    r"""Whether two means over ``num_seeds`` seeds each differ by at most ``num_errors`` standard errors.
+    r"""Whether two means over ``num_seeds`` seeds each differ by at most ``num_errors``
+    standard errors.
 
     The standard error of the difference of two independent means is
     :math:`\sqrt{(s_a^2 + s_b^2)/n}` for sample standard deviations :math:`s_a, s_b` over
@@ -235,9 +238,11 @@ class RangeTest:
         """
         width = max(2, int(window * len(self.lrs)))
         if len(self.lrs) <= width:
-            raise ValueError(f"the test took {len(self.lrs)} steps, too few for a window of {width}")
+            raise ValueError(f"the test took {len(self.lrs)} steps, "
+                             f"too few for a window of {width}")
         log_lrs = np.log(self.lrs)
-        slopes = (self.smoothed[width:] - self.smoothed[:-width]) / (log_lrs[width:] - log_lrs[:-width])
+        slopes = ((self.smoothed[width:] - self.smoothed[:-width])
+                  / (log_lrs[width:] - log_lrs[:-width]))
         start = int(np.argmin(slopes))
         return float(np.exp((log_lrs[start] + log_lrs[start + width]) / 2))
 

@@ -4,8 +4,8 @@ ipywidgets' saved state carries no Python callbacks, so an ``interact`` figure i
 notebook is rendered to HTML. :func:`slider_figure` therefore has two modes:
 
 ``static``
-    Every slider position is drawn in advance. The images sit in nested ``ipywidgets.Stack``s and each
-    slider's ``index`` is linked to its stacks' ``selected_index`` with ``jslink``, a link the
+    Every slider position is drawn in advance. The images sit in nested ``ipywidgets.Stack``s and
+    each slider's ``index`` is linked to its stacks' ``selected_index`` with ``jslink``, a link the
     browser keeps without a kernel. This is what the published book uses.
 ``live``
     One image is drawn for the current position and redrawn when a slider moves, as in
@@ -104,7 +104,8 @@ class Slider:
 
 
 def log_values(start: float, stop: float, num: int, digits: int = 2) -> tuple[float, ...]:
-    """``num`` log-spaced values from ``start`` to ``stop``, rounded to ``digits`` significant digits.
+    """``num`` log-spaced values from ``start`` to ``stop``, rounded to ``digits``
+    significant digits.
 
     Rounding keeps readouts short (``0.0032`` rather than ``0.0031622776``); values that rounding
     makes equal are kept once.
@@ -122,7 +123,8 @@ def log_values(start: float, stop: float, num: int, digits: int = 2) -> tuple[fl
 
 
 def render_png(fig: Figure, dpi: float) -> bytes:
-    """A compact PNG of ``fig``: at most 256 colours, which line plots and contours survive intact."""
+    """A compact PNG of ``fig``: at most 256 colours, which line plots and contours
+    survive intact."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     image = PILImage.open(buffer).convert("RGB").quantize(colors=256,
@@ -205,12 +207,14 @@ def make_controls(sliders: Sequence[Slider], continuous: bool) -> list[ipywidget
 
 
 def build_stack(figure: SliderFigure, prefix: tuple[int, ...] = ()) -> ipywidgets.Widget:
-    """Nested stacks: level ``k`` chooses slider ``k``'s position; its ``index`` drives it by jslink."""
+    """Nested stacks: level ``k`` chooses slider ``k``'s position; its ``index`` drives it
+    by jslink."""
     level = len(prefix)
     if level == len(figure.sliders):
         return ipywidgets.Image(value=figure.images[prefix], format="png",
                                 layout=ipywidgets.Layout(max_width="100%", height="auto"))
-    children = [build_stack(figure, prefix + (i,)) for i in range(len(figure.sliders[level].values))]
+    children = [build_stack(figure, prefix + (i,))
+                for i in range(len(figure.sliders[level].values))]
     stack = ipywidgets.Stack(children=children, selected_index=figure.default_indices[level])
     figure.links.append(
         ipywidgets.jslink((figure.controls[level], "index"), (stack, "selected_index")))
@@ -224,16 +228,17 @@ def precompute(figure: SliderFigure, max_state_mb: float) -> None:
     first = len(figure.image(grid[0])) * BASE64_INFLATION
     if first * len(grid) > 1.2 * budget:
         raise ValueError(
-            f"slider grid of {len(grid)} positions would need about {first * len(grid) / 1e6:.1f} MB "
-            f"of widget state ({first / 1e3:.0f} kB per image), over max_state_mb={max_state_mb}: "
+            f"slider grid of {len(grid)} positions would need about "
+            f"{first * len(grid) / 1e6:.1f} MB of widget state ({first / 1e3:.0f} kB per image), "
+            f"over max_state_mb={max_state_mb}: "
             "use fewer slider values, a smaller figsize or dpi, or raise max_state_mb")
     for indices in grid:
         figure.image(indices)
     if figure.state_bytes > budget:
         raise ValueError(
-            f"slider grid of {len(grid)} positions needs {figure.state_bytes / 1e6:.1f} MB of widget "
-            f"state, over max_state_mb={max_state_mb}: use fewer slider values, a smaller figsize "
-            "or dpi, or raise max_state_mb")
+            f"slider grid of {len(grid)} positions needs {figure.state_bytes / 1e6:.1f} MB "
+            f"of widget state, over max_state_mb={max_state_mb}: use fewer slider values, "
+            "a smaller figsize or dpi, or raise max_state_mb")
 
 
 def connect_live(figure: SliderFigure) -> ipywidgets.Image:
@@ -257,7 +262,8 @@ def slider_figure(draw: Callable[..., Any], *sliders: Slider, figsize=(6.4, 3.6)
     ----------
     draw : callable
         ``draw(fig, **values)`` draws on the empty matplotlib ``Figure`` ``fig`` (constrained
-        layout) for one position of the sliders; ``values`` maps each slider's ``name`` to its value.
+        layout) for one position of the sliders; ``values`` maps each slider's ``name``
+        to its value.
     *sliders : Slider
         One to three sliders. In static mode every combination is drawn, so the grid has
         ``len(s1.values) * len(s2.values) * ...`` images.

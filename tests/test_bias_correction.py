@@ -1,9 +1,11 @@
-"""Tests for sgd_utils.bias_correction: uncorrected Adam against loops written out here, RMSprop and Adam."""
+"""Tests for sgd_utils.bias_correction: uncorrected Adam against loops written out here, RMSprop
+and Adam."""
 
 import numpy as np
 import pytest
 
-from sgd_utils.bias_correction import AdamNoBiasCorrection, adam_uncorrected_update, uncorrected_step_ratio
+from sgd_utils.bias_correction import (AdamNoBiasCorrection, adam_uncorrected_update,
+                                       uncorrected_step_ratio)
 from sgd_utils.optim import Adam, RMSprop, adam_init
 
 GRADS = np.random.default_rng(0).standard_normal((40, 3))
@@ -19,7 +21,8 @@ def test_rule_equals_the_recursion_written_out():
         m = beta1 * m + (1 - beta1) * grad
         v = beta2 * v + (1 - beta2) * grad**2
         expected = expected - lr * m / (np.sqrt(v) + eps)
-        param, state = adam_uncorrected_update(param, grad, state, lr=lr, betas=(beta1, beta2), eps=eps)
+        param, state = adam_uncorrected_update(param, grad, state, lr=lr, betas=(beta1, beta2),
+                                               eps=eps)
     np.testing.assert_allclose(param, expected, rtol=1e-12)
     assert state.step == len(GRADS)
     np.testing.assert_allclose(state.exp_avg, m, rtol=1e-12)
@@ -28,7 +31,8 @@ def test_rule_equals_the_recursion_written_out():
 
 def test_without_momentum_it_is_rmsprop():
     x, y = np.array([1.0, -2.0, 0.5]), np.array([1.0, -2.0, 0.5])
-    ours, rmsprop = AdamNoBiasCorrection([x], lr=0.01, betas=(0.0, 0.9)), RMSprop([y], lr=0.01, alpha=0.9)
+    ours, rmsprop = (AdamNoBiasCorrection([x], lr=0.01, betas=(0.0, 0.9)),
+                     RMSprop([y], lr=0.01, alpha=0.9))
     for grad in GRADS:
         ours.step([grad])
         rmsprop.step([grad])
@@ -38,7 +42,8 @@ def test_without_momentum_it_is_rmsprop():
 def test_it_approaches_adam_once_the_bias_has_decayed():
     # With a constant gradient both moments are exact after many steps, so the steps agree.
     x, y = np.array([5.0]), np.array([5.0])
-    ours, adam = AdamNoBiasCorrection([x], lr=1e-3, betas=(0.5, 0.9)), Adam([y], lr=1e-3, betas=(0.5, 0.9))
+    ours, adam = (AdamNoBiasCorrection([x], lr=1e-3, betas=(0.5, 0.9)),
+                  Adam([y], lr=1e-3, betas=(0.5, 0.9)))
     for _ in range(400):
         ours.step([np.array([1.0])])
         adam.step([np.array([1.0])])

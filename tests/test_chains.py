@@ -35,11 +35,13 @@ def test_chains_equal_a_written_out_loop_with_the_same_samples():
         path.append(points)
     path = np.array(path)
     np.testing.assert_allclose(trace.params, path, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(trace.averages[5:], [path[5:t + 1].mean(axis=0) for t in range(5, 31)],
+    np.testing.assert_allclose(trace.averages[5:],
+                               [path[5:t + 1].mean(axis=0) for t in range(5, 31)],
                                rtol=1e-12, atol=1e-14)
     assert np.isnan(trace.averages[:5]).all()
     np.testing.assert_array_equal(trace.lrs, [schedule(t) for t in range(30)])
-    np.testing.assert_allclose(trace.sq_errors()[:, 1], np.sum((path[:, 1] - LEAST_SQUARES.minimizer) ** 2, axis=1))
+    np.testing.assert_allclose(trace.sq_errors()[:, 1],
+                               np.sum((path[:, 1] - LEAST_SQUARES.minimizer) ** 2, axis=1))
     np.testing.assert_allclose(trace.mean_sq_error(), trace.sq_errors().mean(axis=1))
 
 

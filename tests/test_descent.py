@@ -24,7 +24,8 @@ def test_gradient_descent_trace_equals_written_out_loop():
     for _ in range(30):
         expected.append(expected[-1] - 0.05 * QUADRATIC.hessian @ expected[-1])
     np.testing.assert_allclose(trace.params, expected, rtol=1e-14, atol=1e-15)
-    np.testing.assert_allclose(trace.losses, [0.5 * p @ QUADRATIC.hessian @ p for p in expected], rtol=1e-13)
+    np.testing.assert_allclose(trace.losses, [0.5 * p @ QUADRATIC.hessian @ p for p in expected],
+                               rtol=1e-13)
     np.testing.assert_array_equal(trace.lrs, np.full(30, 0.05))
     assert trace.diverged_at is None and trace.num_steps == 30
     assert trace.params.shape == (31, 2) and trace.losses.shape == (31,)
@@ -47,7 +48,8 @@ def test_momentum_states_are_copies_matching_the_written_recursion():
     buffer = None
     for t in range(10):
         grad = QUADRATIC.hessian @ trace.params[t]
-        buffer = grad if buffer is None else 0.5 * buffer + grad  # PyTorch: starts at the first gradient
+        # PyTorch: starts at the first gradient
+        buffer = grad if buffer is None else 0.5 * buffer + grad
         np.testing.assert_allclose(trace.states[t + 1].momentum_buffer, buffer, rtol=1e-13)
         np.testing.assert_allclose(trace.params[t + 1], trace.params[t] - 0.02 * buffer, rtol=1e-13)
 
@@ -83,7 +85,8 @@ def test_minibatches_follow_seeded_epoch_shuffling_and_keep_the_last_small_batch
 
 def test_same_seed_same_trace_other_seed_other_trace():
     def final(seed):
-        return run(LEAST_SQUARES, SGD([np.zeros(3)], lr=0.05), 40, batch_size=5, seed=seed).params[-1]
+        return run(LEAST_SQUARES, SGD([np.zeros(3)], lr=0.05), 40, batch_size=5,
+                   seed=seed).params[-1]
     np.testing.assert_array_equal(final(1), final(1))
     assert not np.array_equal(final(1), final(2))
 
@@ -131,7 +134,8 @@ def test_saddle_escape_is_no_divergence_until_the_loss_is_infinite():
 
 def test_float32_run_stays_float32():
     x = np.array([1.0, 1.0], dtype=np.float32)
-    trace = run(QUADRATIC, SGD([x], lr=0.05, momentum=0.9), 50, schedule=CosineAnnealingLR(0.05, 50))
+    trace = run(QUADRATIC, SGD([x], lr=0.05, momentum=0.9), 50,
+                schedule=CosineAnnealingLR(0.05, 50))
     assert trace.params.dtype == np.float32 and x.dtype == np.float32
     assert trace.states[-1].momentum_buffer.dtype == np.float32
 
@@ -139,7 +143,8 @@ def test_float32_run_stays_float32():
 def test_status_reports_final_gap():
     trace = run(Quadratic([1.0, 1.0]), GD([np.array([1.0, 0.0])], lr=0.5), 3)
     assert trace.status == "loss gap 7.8e-03 after 3 steps"  # 0.5 * (1/2)**(2*3)
-    assert run(Quadratic([1.0, 10.0]), GD([np.ones(2)], lr=0.1), 0).status == "loss gap 5.5e+00 after 0 steps"
+    assert (run(Quadratic([1.0, 10.0]), GD([np.ones(2)], lr=0.1), 0).status
+            == "loss gap 5.5e+00 after 0 steps")
 
 
 @settings(max_examples=20, deadline=None)
@@ -163,7 +168,8 @@ def test_two_runs_in_a_row_continue_one_another(first, second, momentum):
 ])
 def test_bad_arguments_raise_value_error(kwargs, message):
     arguments = dict(problem=QUADRATIC, optimizer=GD([np.zeros(2)], lr=0.1), num_steps=5) | kwargs
-    problem, optimizer, num_steps = (arguments.pop(k) for k in ("problem", "optimizer", "num_steps"))
+    problem, optimizer, num_steps = (arguments.pop(k)
+                                     for k in ("problem", "optimizer", "num_steps"))
     with pytest.raises(ValueError, match=message):
         run(problem, optimizer, num_steps, **arguments)
 
@@ -188,9 +194,11 @@ def test_trace_is_a_plain_dataclass():
 # rule without being brittle to rounding.
 def _problems():
     return {
-        "quadratic": (Quadratic.from_condition_number(100.0, rotation=0.5), np.array([1.5, 1.0]), 2000),
+        "quadratic": (Quadratic.from_condition_number(100.0, rotation=0.5), np.array([1.5, 1.0]),
+                      2000),
         "rosenbrock": (Rosenbrock(), np.array([-1.5, 2.0]), 3000),
-        "least_squares": (LeastSquares(num_samples=500, dim=10, noise=0.1, seed=0), np.zeros(10), 2000),
+        "least_squares": (LeastSquares(num_samples=500, dim=10, noise=0.1, seed=0), np.zeros(10),
+                          2000),
     }
 
 
@@ -203,14 +211,18 @@ CONVERGENCE = {
             "rosenbrock": (lambda x: SGD([x], lr=4e-4, momentum=0.9), False, 1e-3),  # 1.6e-5
             "least_squares": (lambda x: SGD([x], lr=0.1, momentum=0.9), False, 1e-15)},  # 2.6e-18
     "SGD_nesterov": {
-        "quadratic": (lambda x: SGD([x], lr=1.9e-3, momentum=0.9, nesterov=True), False, 1e-30),  # 4.1e-42
-        "rosenbrock": (lambda x: SGD([x], lr=4e-4, momentum=0.9, nesterov=True), False, 1e-3),  # 1.6e-5
-        "least_squares": (lambda x: SGD([x], lr=0.1, momentum=0.9, nesterov=True), False, 1e-15)},  # 2.6e-18
+        "quadratic":
+            (lambda x: SGD([x], lr=1.9e-3, momentum=0.9, nesterov=True), False, 1e-30),  # 4.1e-42
+        "rosenbrock":
+            (lambda x: SGD([x], lr=4e-4, momentum=0.9, nesterov=True), False, 1e-3),  # 1.6e-5
+        "least_squares":
+            (lambda x: SGD([x], lr=0.1, momentum=0.9, nesterov=True), False, 1e-15)},  # 2.6e-18
     "Adagrad": {"quadratic": (lambda x: optim.Adagrad([x], lr=0.5), False, 1e-20),  # 1.5e-26
                 "rosenbrock": (lambda x: optim.Adagrad([x], lr=2.0), False, 1e-1),  # 1.0e-2
                 "least_squares": (lambda x: optim.Adagrad([x], lr=0.5), False, 1e-15)},  # 2.6e-18
     "RMSprop": {"quadratic": (lambda x: optim.RMSprop([x], lr=0.01), True, 1e-30),  # 5.6e-40
-                "rosenbrock": (lambda x: optim.RMSprop([x], lr=1e-3, momentum=0.9), True, 1e-15),  # 2.1e-21
+                "rosenbrock":
+                    (lambda x: optim.RMSprop([x], lr=1e-3, momentum=0.9), True, 1e-15),  # 2.1e-21
                 "least_squares": (lambda x: optim.RMSprop([x], lr=0.01), True, 1e-15)},  # 2.6e-18
     "Adam": {"quadratic": (lambda x: optim.Adam([x], lr=0.05), True, 1e-30),  # 1.1e-71
              "rosenbrock": (lambda x: optim.Adam([x], lr=0.1), True, 1e-10),  # 1.1e-14

@@ -67,7 +67,8 @@ def test_matches_torch_sgd_over_many_steps_with_a_schedule(batch_size, momentum,
 @pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-5), (np.float64, 1e-12)])
 def test_equals_the_plain_facade_up_to_rounding(dtype, rtol):
     steps = list(batches(60, 5))  # mu = 0.5: s falls below 2^-16 after 17 steps
-    fused_model, plain_model = MLP([6, 8, 3], seed=0, dtype=dtype), MLP([6, 8, 3], seed=0, dtype=dtype)
+    fused_model, plain_model = (MLP([6, 8, 3], seed=0, dtype=dtype),
+                                MLP([6, 8, 3], seed=0, dtype=dtype))
     fused_optimizer = SGD(fused_model.params, lr=0.1, momentum=0.5)
     plain_optimizer = SGD(plain_model.params, lr=0.1, momentum=0.5)
     assert 0.5**17 < RESCALE_BELOW
@@ -85,7 +86,8 @@ def test_equals_the_plain_facade_up_to_rounding(dtype, rtol):
 def test_training_continues_across_paths_from_the_written_back_state():
     """fit (fused) then optimizer.step (plain) equals plain throughout, up to rounding."""
     steps = list(batches(30, 4))
-    first, second = MLP([6, 8, 3], seed=1, dtype=np.float64), MLP([6, 8, 3], seed=1, dtype=np.float64)
+    first, second = (MLP([6, 8, 3], seed=1, dtype=np.float64),
+                     MLP([6, 8, 3], seed=1, dtype=np.float64))
     mixed, plain = SGD(first.params, lr=0.1, momentum=0.9), SGD(second.params, lr=0.1, momentum=0.9)
     run_fused(first, mixed, steps[:15])
     run_plain(first, mixed, steps[15:])

@@ -1,4 +1,5 @@
-"""Tests for sgd_utils.moments: the expected loss of SGD under a schedule, against runs and fixed points."""
+"""Tests for sgd_utils.moments: the expected loss of SGD under a schedule, against runs and
+fixed points."""
 
 import numpy as np
 import pytest
@@ -36,7 +37,8 @@ def test_constant_rate_reaches_the_noise_floor(problem):
 
 
 def iid_sgd_losses(problem, start, lrs, batch_size, num_runs, seed):
-    """Many SGD runs at once, each batch drawn afresh (with replacement: (n - B)/(n - 1) differs from 1 by B/n)."""
+    """Many SGD runs at once, each batch drawn afresh (with replacement: (n - B)/(n - 1) differs
+    from 1 by B/n)."""
     rng = np.random.default_rng(seed)
     X, y = problem.X, problem.y
     points = np.tile(start, (num_runs, 1))                                  # (R, d)
@@ -64,7 +66,8 @@ def test_matches_the_average_of_many_independent_batch_runs_under_a_schedule(pro
 
 
 def test_shuffled_epochs_stay_below_the_independent_batch_prediction(problem):
-    """Random reshuffling lowers the floor; the recursion is an upper estimate for shuffled epochs."""
+    """Random reshuffling lowers the floor; the recursion is an upper estimate for
+    shuffled epochs."""
     start = problem.minimizer
     gaps = np.array([gaps_of(problem, sgd_path(problem, start, 0.05, 4, 1500, seed=s))[300:].mean()
                      for s in range(10)])
@@ -93,4 +96,5 @@ def test_many_schedules_at_once_equal_one_at_a_time(problem):
     together = expected_loss_gaps(problem, start, lrs, batch_size=5)
     assert together.shape == (3, 31)
     for row, schedule in zip(together, lrs):
-        np.testing.assert_allclose(row, expected_loss_gaps(problem, start, schedule, batch_size=5), rtol=1e-12)
+        np.testing.assert_allclose(row, expected_loss_gaps(problem, start, schedule, batch_size=5),
+                                   rtol=1e-12)

@@ -50,8 +50,8 @@ def test_noise_floor_matches_first_order_formula_at_small_lr():
 
 
 def test_noise_floor_matches_a_simulation_of_independent_batches():
-    # Oracle: many independent chains of SGD with a fresh random batch (without replacement) per step,
-    # vectorised over chains, averaged after the transient.
+    # Oracle: many independent chains of SGD with a fresh random batch (without replacement) per
+    # step, vectorised over chains, averaged after the transient.
     problem = LeastSquares(num_samples=12, dim=2, noise=1.0, seed=5)
     lr, batch_size, chains, steps = 0.2, 3, 4000, 300
     rng = np.random.default_rng(0)
@@ -74,7 +74,8 @@ def test_stationary_covariance_is_a_fixed_point(tiny):
     n, h = tiny.num_samples, tiny.hessian
     a = [np.outer(x, x) for x in tiny.X]
     m = np.eye(2) - lr * h
-    noise = gradient_covariance(tiny, tiny.minimizer) + np.mean([ai @ c @ ai for ai in a], axis=0) - h @ c @ h
+    noise = (gradient_covariance(tiny, tiny.minimizer) + np.mean([ai @ c @ ai for ai in a], axis=0)
+             - h @ c @ h)
     assert np.allclose(c, m @ c @ m + lr**2 / batch_size * (n - batch_size) / (n - 1) * noise)
 
 
@@ -82,7 +83,8 @@ def test_sgd_path_equals_the_runner_bit_for_bit(tiny):
     start = np.array([2.0, -1.0])
     for batch_size, schedule in ((1, None), (3, None), (2, InverseTime(a=1.0, b=5.0))):
         path = sgd_path(tiny, start, 0.1, batch_size, 40, schedule=schedule, seed=7)
-        trace = run(tiny, SGD([start.copy()], lr=0.1), 40, batch_size=batch_size, schedule=schedule, seed=7)
+        trace = run(tiny, SGD([start.copy()], lr=0.1), 40, batch_size=batch_size, schedule=schedule,
+                    seed=7)
         assert np.array_equal(path, trace.params)
 
 

@@ -41,7 +41,8 @@ def test_every_toc_entry_exists():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_small_and_stored_executed(path):
     size_kb = path.stat().st_size / 1024
-    assert size_kb < MAX_NOTEBOOK_KB, f"{path.name} is {size_kb:.0f} kB: refresh it (make refresh-notebooks)"
+    assert size_kb < MAX_NOTEBOOK_KB, (
+        f"{path.name} is {size_kb:.0f} kB: refresh it (make refresh-notebooks)")
     notebook = json.loads(path.read_text(encoding="utf-8"))
     assert "widgets" not in notebook["metadata"], "widget state is stored: make refresh-notebooks"
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"

@@ -17,7 +17,8 @@ REDUCTION = 1e-3
 def quadratic():
     """f(x) = (x1^2 + 10 x2^2) / 2: condition number 10, minimum 0 at the origin."""
     curvatures = np.array([1.0, 10.0])
-    return (lambda x: 0.5 * float(np.sum(curvatures * x * x)), lambda x: curvatures * x, np.array([1.0, 1.0]), 0.0)
+    return (lambda x: 0.5 * float(np.sum(curvatures * x * x)), lambda x: curvatures * x,
+            np.array([1.0, 1.0]), 0.0)
 
 
 def rosenbrock():
@@ -26,7 +27,8 @@ def rosenbrock():
         return float((1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2)
 
     def grad(p):
-        return np.array([-2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2), 200 * (p[1] - p[0] ** 2)])
+        return np.array([-2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2),
+                         200 * (p[1] - p[0] ** 2)])
 
     return loss, grad, np.array([-1.0, 1.5]), 0.0
 
@@ -50,11 +52,19 @@ PROBLEMS = {"quadratic": quadratic, "rosenbrock": rosenbrock, "least_squares": l
 # (optimizer, its settings) -> steps per problem; settings are ordinary textbook choices
 OPTIMIZERS = {
     "GD": (optim.GD, {"lr": 0.1}, {"rosenbrock": (optim.GD, {"lr": 1.5e-3})}),
-    "SGD momentum": (optim.SGD, {"lr": 0.05, "momentum": 0.9}, {"rosenbrock": (optim.SGD, {"lr": 5e-4, "momentum": 0.9})}),
-    "SGD Nesterov": (optim.SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True}, {"rosenbrock": (optim.SGD, {"lr": 5e-4, "momentum": 0.9, "nesterov": True})}),
+    "SGD momentum": (
+        optim.SGD, {"lr": 0.05, "momentum": 0.9},
+        {"rosenbrock": (optim.SGD, {"lr": 5e-4, "momentum": 0.9})},
+    ),
+    "SGD Nesterov": (
+        optim.SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True},
+        {"rosenbrock": (optim.SGD, {"lr": 5e-4, "momentum": 0.9, "nesterov": True})},
+    ),
     "Adagrad": (optim.Adagrad, {"lr": 0.5}, {}),
     "RMSprop": (optim.RMSprop, {"lr": 0.01}, {}),
-    "RMSprop centered momentum": (optim.RMSprop, {"lr": 0.005, "momentum": 0.9, "centered": True}, {}),
+    "RMSprop centered momentum": (
+        optim.RMSprop, {"lr": 0.005, "momentum": 0.9, "centered": True}, {},
+    ),
     "Adam": (optim.Adam, {"lr": 0.05}, {}),
     "AdamW amsgrad": (optim.AdamW, {"lr": 0.05, "weight_decay": 0.0, "amsgrad": True}, {}),
 }

@@ -93,7 +93,8 @@ def test_nesterov_needs_momentum_and_no_dampening(momentum, dampening):
 
 @pytest.mark.parametrize("cls", ALL)
 def test_a_single_array_is_not_a_list_of_params(cls):
-    with pytest.raises(TypeError, match="params must be a list of NumPy arrays, got ndarray; wrap a single array as"):
+    with pytest.raises(TypeError, match="params must be a list of NumPy arrays, got ndarray; "
+                                        "wrap a single array as"):
         cls(x32())
 
 
@@ -115,7 +116,8 @@ def test_non_array_param(param):
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_, np.complex64])
 def test_non_float_param(dtype):
-    with pytest.raises(TypeError, match=rf"params\[0\] has dtype {np.dtype(dtype)}: it must be a float array"):
+    with pytest.raises(TypeError,
+                       match=rf"params\[0\] has dtype {np.dtype(dtype)}: it must be a float array"):
         optim.Adam([np.zeros(3, dtype=dtype)])
 
 
@@ -136,7 +138,8 @@ def test_grads_of_a_different_length(cls):
 @pytest.mark.parametrize("cls", ALL)
 def test_grads_of_a_different_shape(cls):
     opt = cls([x32(), np.zeros((2, 3), dtype=np.float32)], lr=0.1)
-    with pytest.raises(ValueError, match=re.escape("grads[1] has shape (3, 2) but params[1] has shape (2, 3)")):
+    with pytest.raises(ValueError, match=re.escape("grads[1] has shape (3, 2) "
+                                                   "but params[1] has shape (2, 3)")):
         opt.step([x32(), np.zeros((3, 2), dtype=np.float32)])
 
 
@@ -144,7 +147,8 @@ def test_grads_of_a_different_shape(cls):
 def test_grads_of_a_different_dtype(cls):
     opt = cls([x32()], lr=0.1)
     with pytest.raises(TypeError, match=re.escape(
-        "grads[0] has dtype float64 but params[0] has dtype float32; cast it with .astype(np.float32)"
+        "grads[0] has dtype float64 but params[0] has dtype float32; "
+        "cast it with .astype(np.float32)"
     )):
         opt.step([np.zeros(3)])
 

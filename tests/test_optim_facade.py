@@ -1,4 +1,5 @@
-"""The facades: in-place updates, settable lr, inspectable state, and equality with the pure rules."""
+"""The facades: in-place updates, settable lr, inspectable state, and equality with the
+pure rules."""
 
 import itertools
 
@@ -13,13 +14,16 @@ SHAPES = [(6, 5), (5,), ()]
 def random_params_and_grads(seed, num_steps):
     rng = np.random.default_rng(seed)
     params = [rng.standard_normal(shape).astype(np.float32) for shape in SHAPES]
-    grads = [[rng.standard_normal(shape).astype(np.float32) for shape in SHAPES] for _ in range(num_steps)]
+    grads = [[rng.standard_normal(shape).astype(np.float32) for shape in SHAPES]
+             for _ in range(num_steps)]
     return params, grads
 
 
 SGD_KWARGS = [
     dict(momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
-    for momentum, dampening, weight_decay, nesterov in itertools.product([0.0, 0.9], [0.0, 0.3], [0.0, 0.01], [False, True])
+    for momentum, dampening, weight_decay, nesterov in itertools.product(
+        [0.0, 0.9], [0.0, 0.3], [0.0, 0.01], [False, True]
+    )
     if not (nesterov and (momentum == 0 or dampening != 0))
 ]
 
@@ -40,7 +44,8 @@ def test_sgd_fast_path_is_bitwise_the_pure_rule(kwargs):
     for param, expected, state, expected_state in zip(opt.params, params, opt.state, states):
         np.testing.assert_array_equal(param, expected, strict=True)
         if kwargs["momentum"]:
-            np.testing.assert_array_equal(state.momentum_buffer, expected_state.momentum_buffer, strict=True)
+            np.testing.assert_array_equal(state.momentum_buffer, expected_state.momentum_buffer,
+                                          strict=True)
         else:
             assert state.momentum_buffer is None and expected_state.momentum_buffer is None
 
@@ -56,18 +61,33 @@ FACADES = {
         optim.RMSprop, {"momentum": 0.5, "centered": True},
         lambda p: optim.rmsprop_init(p, 0.5, True), optim.rmsprop_update,
     ),
-    "Adagrad weight_decay": (optim.Adagrad, {"weight_decay": 0.1, "eps": 1e-3}, optim.adagrad_init, optim.adagrad_update),
-    "RMSprop weight_decay": (optim.RMSprop, {"alpha": 0.9, "weight_decay": 0.1}, optim.rmsprop_init, optim.rmsprop_update),
+    "Adagrad weight_decay": (
+        optim.Adagrad, {"weight_decay": 0.1, "eps": 1e-3},
+        optim.adagrad_init, optim.adagrad_update,
+    ),
+    "RMSprop weight_decay": (
+        optim.RMSprop, {"alpha": 0.9, "weight_decay": 0.1},
+        optim.rmsprop_init, optim.rmsprop_update,
+    ),
     # alpha < 0.5 takes lerp's other formula for the centered average
     "RMSprop small alpha": (
         optim.RMSprop, {"alpha": 0.25, "centered": True},
         lambda p: optim.rmsprop_init(p, 0, True), optim.rmsprop_update,
     ),
-    "Adam": (optim.Adam, {"amsgrad": True, "weight_decay": 0.01}, lambda p: optim.adam_init(p, True), optim.adam_update),
+    "Adam": (
+        optim.Adam, {"amsgrad": True, "weight_decay": 0.01},
+        lambda p: optim.adam_init(p, True), optim.adam_update,
+    ),
     "AdamW": (optim.AdamW, {"betas": (0.8, 0.9)}, optim.adam_init, optim.adamw_update),
     # beta1 < 0.5 takes lerp's other formula, in both the rule and Adam's in-place step
-    "AdamW small beta1": (optim.AdamW, {"betas": (0.3, 0.9), "amsgrad": True}, lambda p: optim.adam_init(p, True), optim.adamw_update),
-    "Adam small beta1": (optim.Adam, {"betas": (0.0, 0.5), "weight_decay": 0.1}, optim.adam_init, optim.adam_update),
+    "AdamW small beta1": (
+        optim.AdamW, {"betas": (0.3, 0.9), "amsgrad": True},
+        lambda p: optim.adam_init(p, True), optim.adamw_update,
+    ),
+    "Adam small beta1": (
+        optim.Adam, {"betas": (0.0, 0.5), "weight_decay": 0.1},
+        optim.adam_init, optim.adam_update,
+    ),
 }
 
 
@@ -94,7 +114,8 @@ def test_facade_is_the_pure_rule_with_a_changing_lr(name):
         assert opt.lr == lr
         opt.step(step_grads)
         for index, grad in enumerate(step_grads):
-            params[index], states[index] = update(params[index], grad, states[index], lr=lr, **rule_kwargs(name, kwargs))
+            params[index], states[index] = update(params[index], grad, states[index], lr=lr,
+                                                  **rule_kwargs(name, kwargs))
     assert all(a is b for a, b in zip(opt.params, arrays))  # opt.params holds the caller's arrays
     for param, expected in zip(arrays, params):
         np.testing.assert_array_equal(param, expected, strict=True)
@@ -161,15 +182,19 @@ def test_state_field_names_follow_pytorch():
 def test_defaults_are_pytorchs():
     x = [np.zeros(2, dtype=np.float32)]
     assert optim.SGD(x).lr == 1e-3
-    assert optim.SGD(x).hyperparams == dict(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False)
+    assert optim.SGD(x).hyperparams == dict(momentum=0.0, dampening=0.0, weight_decay=0.0,
+                                            nesterov=False)
     assert optim.Adagrad(x).lr == 1e-2
     assert optim.Adagrad(x).hyperparams == dict(lr_decay=0.0, weight_decay=0.0, eps=1e-10)
     assert optim.Adagrad(x).initial_accumulator_value == 0.0
     assert optim.RMSprop(x).lr == 1e-2
-    assert optim.RMSprop(x).hyperparams == dict(alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False)
+    assert optim.RMSprop(x).hyperparams == dict(alpha=0.99, eps=1e-8, weight_decay=0.0,
+                                                momentum=0.0, centered=False)
     assert optim.Adam(x).lr == 1e-3
-    assert optim.Adam(x).hyperparams == dict(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False)
-    assert optim.AdamW(x).hyperparams == dict(betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)
+    assert optim.Adam(x).hyperparams == dict(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                                             amsgrad=False)
+    assert optim.AdamW(x).hyperparams == dict(betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                                              amsgrad=False)
 
 
 def test_repr_names_the_settings():

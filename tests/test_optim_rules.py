@@ -50,7 +50,8 @@ def test_sgd_later_step(nesterov):
     lr, mu, tau, wd = 0.05, 0.8, 0.0 if nesterov else 0.25, 0.02
     state = optim.SGDState(momentum_buffer=f32(BUFFER))
     new_param, new_state = optim.sgd_update(
-        f32(THETA), f32(GRAD), state, lr=lr, momentum=mu, dampening=tau, weight_decay=wd, nesterov=nesterov
+        f32(THETA), f32(GRAD), state, lr=lr, momentum=mu, dampening=tau, weight_decay=wd,
+        nesterov=nesterov
     )
     decayed = [g + wd * t for t, g in zip(THETA, GRAD)]
     buffer = [mu * b + (1 - tau) * d for b, d in zip(BUFFER, decayed)]
@@ -60,7 +61,8 @@ def test_sgd_later_step(nesterov):
 
 
 def test_sgd_without_momentum_keeps_no_buffer():
-    new_param, state = optim.sgd_update(f32(THETA), f32(GRAD), optim.sgd_init(f32(THETA)), lr=0.1, weight_decay=0.5)
+    new_param, state = optim.sgd_update(f32(THETA), f32(GRAD), optim.sgd_init(f32(THETA)), lr=0.1,
+                                        weight_decay=0.5)
     assert state.momentum_buffer is None
     assert_step(new_param, [t - 0.1 * (g + 0.5 * t) for t, g in zip(THETA, GRAD)])
 
@@ -79,7 +81,8 @@ def test_adagrad_one_step(step):
     clr = lr / (1 + (t - 1) * lr_decay)
     assert new_state.step == t
     np.testing.assert_allclose(new_state.sum, new_sum, rtol=2e-6)
-    assert_step(new_param, [th - clr * d / (math.sqrt(s) + eps) for th, d, s in zip(THETA, decayed, new_sum)])
+    assert_step(new_param, [th - clr * d / (math.sqrt(s) + eps)
+                            for th, d, s in zip(THETA, decayed, new_sum)])
 
 
 def test_adagrad_init_fills_the_accumulator():
@@ -98,7 +101,8 @@ def test_rmsprop_one_step(centered, momentum):
         grad_avg=f32(old_avg) if centered else None,
     )
     new_param, new_state = optim.rmsprop_update(
-        f32(THETA), f32(GRAD), state, lr=lr, alpha=alpha, eps=eps, weight_decay=wd, momentum=momentum, centered=centered
+        f32(THETA), f32(GRAD), state, lr=lr, alpha=alpha, eps=eps, weight_decay=wd,
+        momentum=momentum, centered=centered
     )
     decayed = [g + wd * th for th, g in zip(THETA, GRAD)]
     sq = [alpha * v + (1 - alpha) * d * d for v, d in zip(old_sq, decayed)]
@@ -130,7 +134,8 @@ def test_adam_and_adamw_one_step(amsgrad, decoupled):
                             max_exp_avg_sq=f32(old_max) if amsgrad else None)
     update = optim.adamw_update if decoupled else optim.adam_update
     new_param, new_state = update(
-        f32(THETA), f32(GRAD), state, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=wd, amsgrad=amsgrad
+        f32(THETA), f32(GRAD), state, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=wd,
+        amsgrad=amsgrad
     )
     t = step + 1
     if decoupled:  # AdamW: shrink the parameter first, leave the gradient alone
@@ -144,7 +149,8 @@ def test_adam_and_adamw_one_step(amsgrad, decoupled):
     v_hat = [max(a, b) for a, b in zip(old_max, v)] if amsgrad else v
     m_corrected = [a / (1 - beta1**t) for a in m]
     v_corrected = [a / (1 - beta2**t) for a in v_hat]
-    expected = [th - lr * a / (math.sqrt(b) + eps) for th, a, b in zip(theta, m_corrected, v_corrected)]
+    expected = [th - lr * a / (math.sqrt(b) + eps)
+                for th, a, b in zip(theta, m_corrected, v_corrected)]
     assert new_state.step == t
     np.testing.assert_allclose(new_state.exp_avg, m, rtol=2e-6)
     np.testing.assert_allclose(new_state.exp_avg_sq, v, rtol=2e-6)

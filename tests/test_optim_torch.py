@@ -33,7 +33,8 @@ def random_problem(seed, num_steps=NUM_STEPS):
     """Float32 starting parameters and a sequence of float32 gradients."""
     rng = np.random.default_rng(seed)
     params = [rng.standard_normal(shape).astype(np.float32) for shape in SHAPES]
-    grads = [[rng.standard_normal(shape).astype(np.float32) for shape in SHAPES] for _ in range(num_steps)]
+    grads = [[rng.standard_normal(shape).astype(np.float32) for shape in SHAPES]
+             for _ in range(num_steps)]
     return params, grads
 
 
@@ -85,8 +86,11 @@ def assert_matches_torch(name, kwargs, seed=0):
 
 
 SGD_GRID = [
-    dict(lr=0.05, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
-    for momentum, dampening, weight_decay, nesterov in itertools.product([0.0, 0.9], [0.0, 0.3], [0.0, 0.05], [False, True])
+    dict(lr=0.05, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+         nesterov=nesterov)
+    for momentum, dampening, weight_decay, nesterov in itertools.product(
+        [0.0, 0.9], [0.0, 0.3], [0.0, 0.05], [False, True]
+    )
     if not (nesterov and (momentum == 0 or dampening != 0))
 ]
 
@@ -100,10 +104,11 @@ def test_sgd_defaults_match_torch():
     assert_matches_torch("SGD", {})
 
 
-# Every on/off combination of the options; the continuous settings (lr, eps, ...) vary in pairs, not all crossed,
-# to keep the suite to a few seconds.
+# Every on/off combination of the options; the continuous settings (lr, eps, ...) vary in pairs, not
+# all crossed, to keep the suite to a few seconds.
 ADAGRAD_GRID = [
-    dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, initial_accumulator_value=initial, eps=eps)
+    dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, initial_accumulator_value=initial,
+         eps=eps)
     for (lr, eps), lr_decay, weight_decay, initial in itertools.product(
         [(0.01, 1e-10), (0.5, 1e-3)], [0.0, 0.01], [0.0, 0.05], [0.0, 0.1]
     )
@@ -116,7 +121,8 @@ def test_adagrad_matches_torch(kwargs):
 
 
 RMSPROP_GRID = [
-    dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered)
+    dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+         centered=centered)
     for (lr, alpha, eps), weight_decay, momentum, centered in itertools.product(
         [(0.001, 0.99, 1e-8), (0.01, 0.9, 1e-3)], [0.0, 0.05], [0.0, 0.9], [False, True]
     )
@@ -131,7 +137,8 @@ def test_rmsprop_matches_torch(kwargs):
 ADAM_GRID = [
     dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
     for (lr, betas, eps), weight_decay, amsgrad in itertools.product(
-        [(0.001, (0.9, 0.999), 1e-8), (0.05, (0.5, 0.9), 1e-3), (0.05, (0.0, 0.0), 1e-8)], [0.0, 0.05], [False, True]
+        [(0.001, (0.9, 0.999), 1e-8), (0.05, (0.5, 0.9), 1e-3), (0.05, (0.0, 0.0), 1e-8)],
+        [0.0, 0.05], [False, True]
     )
 ]
 

@@ -1,4 +1,5 @@
-"""Tests of sgd_utils.parallel against independent oracles: written-out loops, descent.run, eigenvalues."""
+"""Tests of sgd_utils.parallel against independent oracles: written-out loops, descent.run,
+eigenvalues."""
 
 import math
 
@@ -9,8 +10,9 @@ from sgd_utils.descent import run
 from sgd_utils.optim import SGD
 from sgd_utils.parallel import (allreduce_mean, async_sgd, complete_mixing, consensus_distance,
                                 critical_lr, decentralized_sgd, delay_polynomial, delayed_rate,
-                                expected_stale_reads, gossip, hogwild, mixing_rate, parameter_server,
-                                ring_mixing, sparse_least_squares, sync_data_parallel)
+                                expected_stale_reads, gossip, hogwild, mixing_rate,
+                                parameter_server, ring_mixing, sparse_least_squares,
+                                sync_data_parallel)
 from sgd_utils.problems import LeastSquares, Quadratic
 from sgd_utils.rates import measured_rate
 
@@ -22,13 +24,16 @@ def least_squares():
 
 # --- synchronous data parallel -------------------------------------------------------------------
 
-@pytest.mark.parametrize("num_workers,batch_size,momentum", [(1, 8, 0.0), (4, 8, 0.0), (4, 5, 0.9), (3, 7, 0.5)])
-def test_sync_data_parallel_is_large_batch_sgd_step_for_step(least_squares, num_workers, batch_size, momentum):
+@pytest.mark.parametrize("num_workers,batch_size,momentum",
+                         [(1, 8, 0.0), (4, 8, 0.0), (4, 5, 0.9), (3, 7, 0.5)])
+def test_sync_data_parallel_is_large_batch_sgd_step_for_step(least_squares, num_workers,
+                                                             batch_size, momentum):
     x0 = np.ones(least_squares.dim)
     trace = sync_data_parallel(least_squares, x0, lr=0.05, num_steps=40, num_workers=num_workers,
                                batch_size=batch_size, momentum=momentum, seed=7)
+    # 4*5=20 and 3*7=21 leave short last batches
     oracle = run(least_squares, SGD([x0.copy()], lr=0.05, momentum=momentum), 40,
-                 batch_size=num_workers * batch_size, seed=7)  # 4*5=20 and 3*7=21 leave short last batches
+                 batch_size=num_workers * batch_size, seed=7)
     np.testing.assert_allclose(trace.params, oracle.params, rtol=0, atol=1e-13)
     np.testing.assert_allclose(trace.losses, oracle.losses, rtol=1e-12)
 
@@ -45,15 +50,18 @@ def test_allreduce_weights_by_shard_size():
 
 def test_sync_data_parallel_errors(least_squares):
     with pytest.raises(ValueError, match="exceeds"):
-        sync_data_parallel(least_squares, np.zeros(5), lr=0.1, num_steps=1, num_workers=10, batch_size=10)
+        sync_data_parallel(least_squares, np.zeros(5), lr=0.1, num_steps=1, num_workers=10,
+                           batch_size=10)
     with pytest.raises(ValueError, match="num_workers"):
-        sync_data_parallel(least_squares, np.zeros(5), lr=0.1, num_steps=1, num_workers=0, batch_size=1)
+        sync_data_parallel(least_squares, np.zeros(5), lr=0.1, num_steps=1, num_workers=0,
+                           batch_size=1)
 
 
 # --- stale gradients -----------------------------------------------------------------------------
 
 def written_out_delayed_sgd(grad, x0, lr, momentum, delay, num_steps):
-    """x_{t+1} = x_t - lr * b_{t+1}, b_{t+1} = momentum * b_t + grad(x_{max(t - delay, 0)}), b_0 = 0."""
+    """x_{t+1} = x_t - lr * b_{t+1}, b_{t+1} = momentum * b_t + grad(x_{max(t - delay, 0)}),
+    b_0 = 0."""
     xs, b = [np.array(x0, dtype=float)], np.zeros_like(x0, dtype=float)
     for t in range(num_steps):
         b = momentum * b + grad(xs[max(t - delay, 0)])
@@ -61,7 +69,8 @@ def written_out_delayed_sgd(grad, x0, lr, momentum, delay, num_steps):
     return np.array(xs)
 
 
-@pytest.mark.parametrize("lr,delay,momentum", [(0.05, 0, 0.0), (0.05, 1, 0.0), (0.05, 5, 0.0), (0.005, 3, 0.9)])
+@pytest.mark.parametrize("lr,delay,momentum",
+                         [(0.05, 0, 0.0), (0.05, 1, 0.0), (0.05, 5, 0.0), (0.005, 3, 0.9)])
 def test_async_sgd_matches_a_written_out_delayed_loop(lr, delay, momentum):
     problem = Quadratic([1.0, 4.0], rotation=0.3)
     x0 = np.array([1.0, -2.0])
@@ -94,7 +103,8 @@ def test_parameter_server_round_robin_has_delay_workers_minus_one(num_workers):
 
 @pytest.mark.parametrize("delay,momentum", [(0, 0.0), (2, 0.0), (4, 0.5), (1, 0.9)])
 def test_delay_polynomial_roots_are_the_companion_matrix_eigenvalues(delay, momentum):
-    """Oracle: the state (x_t, ..., x_{t-K}) evolves by a companion matrix built from the recursion."""
+    """Oracle: the state (x_t, ..., x_{t-K}) evolves by a companion matrix built from the
+    recursion."""
     a = 0.3
     size = max(delay, 1) + 1
     matrix = np.zeros((size, size))
@@ -126,7 +136,8 @@ def test_critical_lr_closed_form_agrees_with_root_bisection_and_runs(delay):
 @pytest.mark.parametrize("delay,momentum", [(0, 0.5), (1, 0.5), (3, 0.9)])
 def test_critical_lr_with_momentum(delay, momentum):
     crit = critical_lr(1.0, delay, momentum)
-    assert delayed_rate(0.999 * crit, [1.0], delay, momentum) < 1 < delayed_rate(1.001 * crit, [1.0], delay, momentum)
+    assert (delayed_rate(0.999 * crit, [1.0], delay, momentum) < 1
+            < delayed_rate(1.001 * crit, [1.0], delay, momentum))
     if delay == 0:   # heavy ball: stable iff lr * lambda < 2 (1 + momentum)
         assert math.isclose(crit, 2 * (1 + momentum), rel_tol=1e-8)
     if delay == 1:   # z^2 - (1 + m) z + m + a: the product of the roots m + a must stay below 1
@@ -160,15 +171,18 @@ def test_sparse_least_squares_rows_and_minimizer():
     np.testing.assert_allclose(np.sum(problem.values**2, axis=1), 1.0)
     dense = np.zeros((200, 20))
     np.put_along_axis(dense, problem.indices, problem.values, axis=1)
-    np.testing.assert_allclose(dense.T @ (dense @ problem.minimizer - problem.targets), 0, atol=1e-10)
+    np.testing.assert_allclose(dense.T @ (dense @ problem.minimizer - problem.targets), 0,
+                               atol=1e-10)
     with pytest.raises(ValueError, match="nnz"):
         sparse_least_squares(10, 3, 4)
 
 
 def test_hogwild_with_one_worker_is_serial_sgd():
     problem = sparse_least_squares(100, 12, 4, seed=2)
-    result = hogwild(problem, np.zeros(12), lr=0.3, num_workers=1, num_updates=50, record_every=10, seed=5)
-    rng = np.random.default_rng(5)   # the same draws: a chunk of scheduler choices, then one sample per update
+    result = hogwild(problem, np.zeros(12), lr=0.3, num_workers=1, num_updates=50,
+                     record_every=10, seed=5)
+    # the same draws: a chunk of scheduler choices, then one sample per update
+    rng = np.random.default_rng(5)
     rng.integers(1, size=4096)
     x = np.zeros(12)
     for _ in range(50):
@@ -195,7 +209,8 @@ def test_ring_mixing_rate_is_its_second_eigenvalue(num_nodes):
     np.testing.assert_allclose(mixing.sum(axis=0), 1)
     eigenvalues = np.linalg.eigvals(mixing)  # general eigensolver, not eigvalsh
     second = np.sort(np.abs(eigenvalues))[-2]
-    closed_form = max(abs(1 / 3 + 2 / 3 * math.cos(2 * math.pi * k / num_nodes)) for k in range(1, num_nodes))
+    closed_form = max(abs(1 / 3 + 2 / 3 * math.cos(2 * math.pi * k / num_nodes))
+                      for k in range(1, num_nodes))
     assert math.isclose(mixing_rate(mixing), second, rel_tol=1e-9, abs_tol=1e-12)
     assert math.isclose(mixing_rate(mixing), closed_form, rel_tol=1e-9, abs_tol=1e-12)
 
@@ -220,18 +235,21 @@ def test_complete_mixing_reaches_consensus_in_one_step():
 
 
 def test_decentralized_sgd_matches_a_written_out_ring(least_squares):
-    """Oracle: node i averages itself and its two ring neighbours (1/3 each), then steps on its shard."""
+    """Oracle: node i averages itself and its two ring neighbours (1/3 each), then steps on
+    its shard."""
     n, lr = 4, 0.1
     history = decentralized_sgd(least_squares, np.ones(5), ring_mixing(n), lr=lr, num_steps=15)
     shards = [np.arange(i, 96, n) for i in range(n)]
     nodes = [np.ones(5) for _ in range(n)]
     for t in range(15):
-        nodes = [(nodes[i - 1] + nodes[i] + nodes[(i + 1) % n]) / 3 - lr * least_squares.grad(nodes[i], shards[i])
+        nodes = [(nodes[i - 1] + nodes[i] + nodes[(i + 1) % n]) / 3
+                 - lr * least_squares.grad(nodes[i], shards[i])
                  for i in range(n)]
         np.testing.assert_allclose(history[t + 1], nodes, rtol=1e-12, atol=1e-14)
 
 
-def test_decentralized_sgd_keeps_the_average_of_a_ring_as_sgd_on_the_average_gradients(least_squares):
+def test_decentralized_sgd_keeps_the_average_of_a_ring_as_sgd_on_the_average_gradients(
+        least_squares):
     """Oracle: x_bar_{t+1} = x_bar_t - lr * mean_i g_i(x_i), since 1^T M = 1^T."""
     history = decentralized_sgd(least_squares, np.zeros(5), ring_mixing(4), lr=0.1, num_steps=5,
                                 batch_size=3, seed=1)
@@ -240,7 +258,8 @@ def test_decentralized_sgd_keeps_the_average_of_a_ring_as_sgd_on_the_average_gra
     shards = [np.arange(i, 96, 4) for i in range(4)]
     for t in range(5):
         grads = [least_squares.grad(full[t, i], shards[i]) for i in range(4)]
-        np.testing.assert_allclose(full[t + 1].mean(axis=0), full[t].mean(axis=0) - 0.1 * np.mean(grads, axis=0),
+        np.testing.assert_allclose(full[t + 1].mean(axis=0),
+                                   full[t].mean(axis=0) - 0.1 * np.mean(grads, axis=0),
                                    atol=1e-13)
 
 

@@ -14,7 +14,8 @@ from matplotlib.contour import ContourSet  # noqa: E402
 from sgd_utils.descent import run  # noqa: E402
 from sgd_utils.optim import GD, SGD  # noqa: E402
 from sgd_utils.plots import plot_contours, plot_losses, plot_trajectory  # noqa: E402
-from sgd_utils.problems import Himmelblau, LeastSquares, LogisticRegression, Quadratic, Rosenbrock, Saddle  # noqa: E402
+from sgd_utils.problems import (Himmelblau, LeastSquares, LogisticRegression,  # noqa: E402
+                                Quadratic, Rosenbrock, Saddle)
 
 
 @pytest.fixture

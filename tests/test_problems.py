@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgd_utils.problems import (Beale, Himmelblau, LeastSquares, LogisticRegression, Quadratic, Rosenbrock,
-                                Saddle, random_rotation)
+from sgd_utils.problems import (Beale, Himmelblau, LeastSquares, LogisticRegression, Quadratic,
+                                Rosenbrock, Saddle, random_rotation)
 
 TOY = {
     "quadratic": Quadratic.from_condition_number(25.0, rotation=0.4, center=[0.5, -1.0]),
@@ -45,7 +45,8 @@ def test_grad_matches_central_differences(name):
     problem = ALL[name]
     for x in start_points(problem):
         expected = central_difference_grad(problem.loss, x)
-        np.testing.assert_allclose(problem.grad(x), expected, rtol=1e-6, atol=1e-6 * max(1, abs(problem.loss(x))))
+        np.testing.assert_allclose(problem.grad(x), expected, rtol=1e-6,
+                                   atol=1e-6 * max(1, abs(problem.loss(x))))
 
 
 @pytest.mark.parametrize("name", STOCHASTIC)
@@ -70,7 +71,8 @@ def test_known_minimizers_and_values():
     np.testing.assert_allclose(Beale().minimizer, [3.0, 0.5])
     himmelblau = Himmelblau()
     assert himmelblau.minimizers.shape == (4, 2)
-    np.testing.assert_allclose(himmelblau.minimizers[1:], [[-2.805118, 3.131312], [-3.779310, -3.283186],
+    np.testing.assert_allclose(himmelblau.minimizers[1:], [[-2.805118, 3.131312],
+                                                           [-3.779310, -3.283186],
                                                            [3.584428, -1.848126]], atol=1e-6)
     for point in himmelblau.minimizers:  # the loss formula written out here
         x, y = point
@@ -87,7 +89,8 @@ def test_saddle_is_stationary_but_unbounded_below():
 
 def test_quadratic_spectrum():
     q = Quadratic.from_condition_number(100.0, dim=4, mu=0.5, rotation=random_rotation(4, 0))
-    np.testing.assert_allclose(q.eigenvalues, 0.5 * np.array([1.0, 100 ** (1 / 3), 100 ** (2 / 3), 100.0]))
+    np.testing.assert_allclose(q.eigenvalues,
+                               0.5 * np.array([1.0, 100 ** (1 / 3), 100 ** (2 / 3), 100.0]))
     np.testing.assert_allclose(np.linalg.eigvalsh(q.hessian), q.eigenvalues)
     assert (q.mu, q.L) == pytest.approx((0.5, 50.0))
     assert q.condition_number == pytest.approx(100.0)
@@ -125,8 +128,10 @@ def test_minibatch_grad_is_mean_of_per_sample_grads(name):
     idx = np.array([5, 0, 99, 7])
     per_sample = problem.per_sample_grads(x, idx)
     assert per_sample.shape == (4, problem.dim)
-    np.testing.assert_allclose(per_sample.mean(axis=0), problem.grad(x, idx), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(problem.per_sample_grads(x).mean(axis=0), problem.grad(x), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(per_sample.mean(axis=0), problem.grad(x, idx), rtol=1e-12,
+                               atol=1e-14)
+    np.testing.assert_allclose(problem.per_sample_grads(x).mean(axis=0), problem.grad(x),
+                               rtol=1e-12, atol=1e-14)
     single = [problem.grad(x, [i]) for i in idx]
     np.testing.assert_allclose(per_sample, single, rtol=1e-12, atol=1e-14)
 
@@ -159,7 +164,8 @@ def test_loss_grid_matches_pointwise_loss(name):
     problem = ALL[name]
     x_min, x_max, y_min, y_max = problem.bounds
     xs, ys = np.meshgrid(np.linspace(x_min, x_max, 7), np.linspace(y_min, y_max, 5))
-    expected = [[problem.loss(np.array([a, b])) for a, b in zip(row_x, row_y)] for row_x, row_y in zip(xs, ys)]
+    expected = [[problem.loss(np.array([a, b])) for a, b in zip(row_x, row_y)]
+                for row_x, row_y in zip(xs, ys)]
     np.testing.assert_allclose(problem.loss_grid(xs, ys), expected, rtol=1e-12, atol=1e-12)
 
 
@@ -224,4 +230,5 @@ def test_minibatch_gradient_variance_follows_sampling_without_replacement():
         grads = np.array([problem.grad(x, list(b)) for b in combinations(range(8), batch_size)])
         np.testing.assert_allclose(grads.mean(axis=0), problem.grad(x), atol=1e-14)
         variance = np.mean(np.sum((grads - problem.grad(x)) ** 2, axis=1))
-        assert variance == pytest.approx(sigma2 / batch_size * (8 - batch_size) / 7, rel=1e-12, abs=1e-28)
+        assert variance == pytest.approx(sigma2 / batch_size * (8 - batch_size) / 7, rel=1e-12,
+                                         abs=1e-28)

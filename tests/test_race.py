@@ -1,4 +1,5 @@
-"""Tests for sgd_utils.race: tolerance steps against hand-made traces, tuning against a brute-force loop."""
+"""Tests for sgd_utils.race: tolerance steps against hand-made traces, tuning against a
+brute-force loop."""
 
 import math
 
@@ -83,8 +84,10 @@ def test_tune_lr_agrees_with_a_brute_force_loop():
 
 
 def test_tune_lr_never_prefers_a_diverged_run():
-    # lr 1.0 diverges on f = 2 x^2 (critical rate 2/L = 0.5), lr 1e-6 barely moves: the slow run wins.
-    lr, trace = tune_lr(Quadratic([4.0]), lambda x, lr: GD([x], lr=lr), [1.0], [1.0, 1e-6], 50, 1e-8)
+    # lr 1.0 diverges on f = 2 x^2 (critical rate 2/L = 0.5), lr 1e-6 barely moves: the
+    # slow run wins.
+    lr, trace = tune_lr(Quadratic([4.0]), lambda x, lr: GD([x], lr=lr), [1.0], [1.0, 1e-6], 50,
+                        1e-8)
     assert lr == 1e-6 and trace.diverged_at is None
 
 
@@ -96,7 +99,8 @@ def test_tune_lr_errors():
 
 
 def test_race_and_table():
-    problems = {"bowl": (Quadratic([1.0, 4.0]), [1.0, 1.0]), "ravine": (Quadratic([1.0, 100.0]), [1.0, 1.0])}
+    problems = {"bowl": (Quadratic([1.0, 4.0]), [1.0, 1.0]),
+                "ravine": (Quadratic([1.0, 100.0]), [1.0, 1.0])}
     optimizers = {"GD": lambda x, lr: GD([x], lr=lr), "Adam": lambda x, lr: Adam([x], lr=lr)}
     results = race(problems, optimizers, lrs=[0.01, 0.1, 0.3], num_steps=60, tol=1e-8)
     assert [(r.problem, r.optimizer) for r in results] == [

@@ -15,7 +15,8 @@ from sgd_utils.problems import Quadratic
 @given(lr=st.floats(0.0, 5.0), momentum=st.floats(0.0, 0.999), eigenvalue=st.floats(0.01, 10.0))
 def test_closed_form_rate_is_the_spectral_radius(lr, momentum, eigenvalue):
     radius = np.abs(np.linalg.eigvals(rates.heavy_ball_matrix(lr, momentum, eigenvalue))).max()
-    assert rates.heavy_ball_rate(lr, momentum, [eigenvalue]) == pytest.approx(radius, rel=1e-6, abs=1e-6)
+    assert (rates.heavy_ball_rate(lr, momentum, [eigenvalue])
+            == pytest.approx(radius, rel=1e-6, abs=1e-6))
 
 
 @settings(max_examples=200, deadline=None)
@@ -58,7 +59,8 @@ def test_optimal_heavy_ball_beats_a_brute_force_grid():
 def test_optimal_gd_beats_a_brute_force_grid():
     lr, rate = rates.optimal_gd(2.0, 20.0)
     assert rates.gd_rate(lr, [2.0, 20.0]) == pytest.approx(rate)
-    assert min(rates.gd_rate(a, [2.0, 20.0]) for a in np.linspace(0.001, 0.099, 500)) >= rate - 1e-12
+    assert (min(rates.gd_rate(a, [2.0, 20.0]) for a in np.linspace(0.001, 0.099, 500))
+            >= rate - 1e-12)
 
 
 def test_critical_momentum_is_the_fastest_momentum_and_a_double_root():
@@ -78,7 +80,8 @@ def test_measured_rate_of_a_run_matches_theory():
     trace = run(problem, SGD([np.array([1.0, -1.0])], lr=lr, momentum=momentum), 400)
     distances = np.linalg.norm(trace.params - problem.minimizer, axis=1)
     measured = rates.measured_rate(distances, 200, 400)
-    assert measured == pytest.approx(rates.heavy_ball_rate(lr, momentum, problem.eigenvalues), rel=5e-3)
+    assert measured == pytest.approx(rates.heavy_ball_rate(lr, momentum, problem.eigenvalues),
+                                     rel=5e-3)
 
 
 def test_measured_rate_per_column():
@@ -105,7 +108,8 @@ def test_bad_arguments_raise(call):
 @given(lr=st.floats(0.0, 5.0), momentum=st.floats(0.0, 0.999), eigenvalue=st.floats(0.01, 10.0))
 def test_nesterov_rate_is_the_spectral_radius(lr, momentum, eigenvalue):
     radius = np.abs(np.linalg.eigvals(rates.nesterov_matrix(lr, momentum, eigenvalue))).max()
-    assert rates.nesterov_rate(lr, momentum, [eigenvalue]) == pytest.approx(radius, rel=1e-6, abs=1e-6)
+    assert (rates.nesterov_rate(lr, momentum, [eigenvalue])
+            == pytest.approx(radius, rel=1e-6, abs=1e-6))
 
 
 def test_nesterov_matrix_is_one_step_of_the_sgd_rule():
@@ -122,4 +126,5 @@ def test_nesterov_matrix_is_one_step_of_the_sgd_rule():
 @pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
 def test_nesterov_stability_boundary(momentum):
     boundary = (2 + 2 * momentum) / (1 + 2 * momentum)
-    assert rates.nesterov_rate(boundary * 0.999, momentum, [1.0]) < 1 < rates.nesterov_rate(boundary * 1.001, momentum, [1.0])
+    assert (rates.nesterov_rate(boundary * 0.999, momentum, [1.0]) < 1
+            < rates.nesterov_rate(boundary * 1.001, momentum, [1.0]))

@@ -24,17 +24,21 @@ CASES = {
              lambda torch, opt: torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.3), 0.5),
     "multistep": (S.MultiStepLR(lr=0.5, milestones=[10, 30, 31, 80], gamma=0.5),
                   lambda t: 0.5 * 0.5 ** sum(t >= m for m in (10, 30, 31, 80)),
-                  lambda torch, opt: torch.optim.lr_scheduler.MultiStepLR(opt, [10, 30, 31, 80], gamma=0.5), 0.5),
+                  lambda torch, opt: torch.optim.lr_scheduler.MultiStepLR(
+                      opt, [10, 30, 31, 80], gamma=0.5), 0.5),
     "exponential": (S.ExponentialLR(lr=0.2, gamma=0.95),
                     lambda t: 0.2 * math.exp(t * math.log(0.95)),
-                    lambda torch, opt: torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.95), 0.2),
+                    lambda torch, opt: torch.optim.lr_scheduler.ExponentialLR(
+                        opt, gamma=0.95), 0.2),
     # T_max < NUM_STEPS: also checks the periodic continuation past T_max.
     "cosine": (S.CosineAnnealingLR(lr=0.1, T_max=40, eta_min=1e-3),
                lambda t: 1e-3 + (0.1 - 1e-3) * 0.5 * (1 + math.cos(math.pi * t / 40)),
-               lambda torch, opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=40, eta_min=1e-3), 0.1),
+               lambda torch, opt: torch.optim.lr_scheduler.CosineAnnealingLR(
+                   opt, T_max=40, eta_min=1e-3), 0.1),
     "linear": (S.LinearLR(lr=0.1, start_factor=0.01, end_factor=0.8, total_iters=20),
                lambda t: 0.1 * (0.01 + (0.8 - 0.01) * min(t, 20) / 20),
-               lambda torch, opt: torch.optim.lr_scheduler.LinearLR(opt, 0.01, 0.8, total_iters=20), 0.1),
+               lambda torch, opt: torch.optim.lr_scheduler.LinearLR(
+                   opt, 0.01, 0.8, total_iters=20), 0.1),
 }
 
 
@@ -50,7 +54,8 @@ def one_cycle_formula(t, max_lr=0.3, total=100, pct=0.25):
 
 CASES["onecycle"] = (S.OneCycleLR(max_lr=0.3, total_steps=100, pct_start=0.25), one_cycle_formula,
                      lambda torch, opt: torch.optim.lr_scheduler.OneCycleLR(
-                         opt, max_lr=0.3, total_steps=100, pct_start=0.25, cycle_momentum=False), 0.3)
+                         opt, max_lr=0.3, total_steps=100, pct_start=0.25,
+                         cycle_momentum=False), 0.3)
 
 
 def warmup_cosine_formula(t):
@@ -60,7 +65,8 @@ def warmup_cosine_formula(t):
 
 
 CASES["warmup_cosine"] = (
-    S.warmup_cosine(lr=0.1, warmup_steps=10, total_steps=100, start_factor=0.1), warmup_cosine_formula,
+    S.warmup_cosine(lr=0.1, warmup_steps=10, total_steps=100, start_factor=0.1),
+    warmup_cosine_formula,
     lambda torch, opt: torch.optim.lr_scheduler.SequentialLR(opt, [
         torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=10),
         torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=90)], milestones=[10]), 0.1)
@@ -90,7 +96,8 @@ def torch_lrs(make_scheduler, base_lr, num_steps=NUM_STEPS):
 def test_matches_torch_scheduler_at_every_step(name):
     schedule, _, make_torch, base_lr = CASES[name]
     # torch multiplies recursively; the closed form differs only by rounding.
-    np.testing.assert_allclose(values(schedule), torch_lrs(make_torch, base_lr), rtol=1e-12, atol=1e-17)
+    np.testing.assert_allclose(values(schedule), torch_lrs(make_torch, base_lr), rtol=1e-12,
+                               atol=1e-17)
 
 
 @pytest.mark.parametrize("three_phase", [False, True])
@@ -106,14 +113,16 @@ def test_one_cycle_variants_match_torch(three_phase, strategy):
 
 def test_inverse_time_formula_and_robbins_monro_conditions():
     schedule = S.InverseTime(a=2.0, b=5.0)
-    np.testing.assert_allclose(values(schedule), [2.0 / (5.0 + t) for t in range(NUM_STEPS)], rtol=1e-15)
+    np.testing.assert_allclose(values(schedule), [2.0 / (5.0 + t) for t in range(NUM_STEPS)],
+                               rtol=1e-15)
     # power 0.75 sits inside the Robbins-Monro range (1/2, 1].
     root = S.InverseTime(a=1.0, b=1.0, power=0.75)
     assert root(15) == pytest.approx(16**-0.75)
 
 
 def test_inverse_time_matches_torch_lambda_lr():
-    expected = torch_lrs(lambda torch, opt: torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 / (5.0 + t)), 2.0)
+    expected = torch_lrs(
+        lambda torch, opt: torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 / (5.0 + t)), 2.0)
     np.testing.assert_allclose(values(S.InverseTime(a=2.0, b=5.0)), expected, rtol=1e-14)
 
 
@@ -164,7 +173,8 @@ def test_inverse_time_is_decreasing(a, b, step):
     (lambda: S.OneCycleLR(max_lr=1.0, total_steps=0), "total_steps=0"),
     (lambda: S.OneCycleLR(max_lr=1.0, total_steps=10, pct_start=1.5), "pct_start=1.5"),
     (lambda: S.OneCycleLR(max_lr=1.0, total_steps=10, pct_start=0.1), "pct_start=0.1"),
-    (lambda: S.OneCycleLR(max_lr=1.0, total_steps=10, anneal_strategy="exp"), "anneal_strategy='exp'"),
+    (lambda: S.OneCycleLR(max_lr=1.0, total_steps=10, anneal_strategy="exp"),
+     "anneal_strategy='exp'"),
     (lambda: S.OneCycleLR(max_lr=1.0, total_steps=10, div_factor=0), "div_factor=0"),
     (lambda: S.SequentialLR([S.Constant(0.1), S.Constant(0.2)], milestones=[]), "milestones=()"),
     (lambda: S.SequentialLR([S.Constant(0.1), S.Constant(0.2)], milestones=[0]), "milestones=(0,)"),

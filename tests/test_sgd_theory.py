@@ -1,4 +1,5 @@
-"""Tests for sgd_utils.sgd_theory against independent computations: runs, brute force, closed forms."""
+"""Tests for sgd_utils.sgd_theory against independent computations: runs, brute force,
+closed forms."""
 
 import numpy as np
 import pytest
@@ -17,16 +18,19 @@ def test_first_order_covariance_solves_the_lyapunov_equation_and_is_the_small_st
     H = PROBLEM.hessian
     moment = first_order_covariance(H, SIGMA, 0.01)
     np.testing.assert_allclose(H @ moment + moment @ H, 0.01 * SIGMA, atol=1e-15)
-    np.testing.assert_allclose(np.trace(moment), 0.005 * np.trace(np.linalg.solve(H, SIGMA)), rtol=1e-12)
+    np.testing.assert_allclose(np.trace(moment), 0.005 * np.trace(np.linalg.solve(H, SIGMA)),
+                               rtol=1e-12)
     exact = stationary_covariance(PROBLEM, 1e-4, 1)
-    np.testing.assert_allclose(first_order_covariance(H, SIGMA, 1e-4), exact, rtol=0, atol=1e-3 * np.abs(exact).max())
+    np.testing.assert_allclose(first_order_covariance(H, SIGMA, 1e-4), exact, rtol=0,
+                               atol=1e-3 * np.abs(exact).max())
 
 
 @pytest.mark.parametrize("batch_size", [1, 5, 200])
 def test_stability_limit_is_where_the_second_moment_map_reaches_radius_one(batch_size):
     limit = mean_square_stability_limit(PROBLEM, batch_size)
     assert limit <= 2 / PROBLEM.L * (1 + 1e-12)
-    stationary_covariance(PROBLEM, 0.999 * limit, batch_size)  # still a finite ball (noise's own check)
+    # still a finite ball (noise's own check)
+    stationary_covariance(PROBLEM, 0.999 * limit, batch_size)
     with pytest.raises(ValueError, match="no finite noise floor"):
         stationary_covariance(PROBLEM, 1.001 * limit, batch_size)
     if batch_size == 200:  # full batch: gradient descent's 2/L
@@ -53,12 +57,14 @@ def test_inverse_time_constant_matches_the_linearised_recursion():
     for t in range(1, 200_001):  # M <- M - eta (HM + MH) + eta^2 S with eta = theta / t (t >= 1)
         eta = theta / (t + 10)
         moment = moment - eta * (H @ moment + moment @ H) + eta**2 * S
-    assert np.trace(moment) * (200_000 + 10) == pytest.approx(inverse_time_constant(H, S, theta), rel=2e-2)
+    assert (np.trace(moment) * (200_000 + 10)
+            == pytest.approx(inverse_time_constant(H, S, theta), rel=2e-2))
 
 
 def test_averaging_constant_and_measured_averaged_iterates():
     assert averaging_constant(np.diag([1.0, 2.0]), np.diag([3.0, 4.0])) == pytest.approx(3.0 + 1.0)
-    trace = run_chains(PROBLEM, PROBLEM.minimizer, 0.02, 4000, num_chains=64, record_steps=[4000], seed=1)
+    trace = run_chains(PROBLEM, PROBLEM.minimizer, 0.02, 4000, num_chains=64, record_steps=[4000],
+                       seed=1)
     measured = 4000 * trace.mean_sq_error(averaged=True)[-1]
     assert measured == pytest.approx(averaging_constant(PROBLEM.hessian, SIGMA), rel=0.3)
 

@@ -1,4 +1,5 @@
-r"""AdaGrad: per-coordinate learning rates from the sum of squared gradients, as in ``torch.optim.Adagrad``."""
+r"""AdaGrad: per-coordinate learning rates from the sum of squared gradients, as in
+``torch.optim.Adagrad``."""
 
 from typing import NamedTuple
 
@@ -15,7 +16,8 @@ class AdagradState(NamedTuple):
 
 
 def adagrad_init(param, initial_accumulator_value=0.0):
-    """Return AdaGrad's initial state: no step yet, ``sum`` filled with ``initial_accumulator_value``."""
+    """Return AdaGrad's initial state: no step yet, ``sum`` filled with
+    ``initial_accumulator_value``."""
     return AdagradState(step=0, sum=np.full_like(param, float(initial_accumulator_value)))
 
 
@@ -63,7 +65,8 @@ def adagrad_update(param, grad, state, *, lr, lr_decay=0.0, weight_decay=0.0, ep
     The first step moves every coordinate by about ``lr``, whatever its gradient:
 
     >>> x = np.array([1.0, -2.0], dtype=np.float32)
-    >>> new_x, state = adagrad_update(x, np.array([10.0, -0.1], dtype=np.float32), adagrad_init(x), lr=0.5)
+    >>> new_x, state = adagrad_update(x, np.array([10.0, -0.1], dtype=np.float32), adagrad_init(x),
+    ...                               lr=0.5)
     >>> new_x, state.step
     (array([ 0.5, -1.5], dtype=float32), 1)
     """
@@ -95,8 +98,10 @@ class Adagrad(Optimizer):
     init_rule = staticmethod(adagrad_init)
     update_rule = staticmethod(adagrad_update)
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10):
-        self.initial_accumulator_value = check_non_negative("initial_accumulator_value", initial_accumulator_value)
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10):
+        self.initial_accumulator_value = check_non_negative("initial_accumulator_value",
+                                                            initial_accumulator_value)
         super().__init__(
             params,
             lr,
@@ -109,18 +114,22 @@ class Adagrad(Optimizer):
         return adagrad_init(param, self.initial_accumulator_value)
 
     def update_in_place(self, index, param, grad, state):
-        """:func:`adagrad_update` applied in place, bit for bit (temporaries in preallocated arrays)."""
-        return _adagrad_step_in_place(param, grad, state, self.scratch(index), lr=self._lr, **self.hyperparams)
+        """:func:`adagrad_update` applied in place, bit for bit (temporaries in
+        preallocated arrays)."""
+        return _adagrad_step_in_place(param, grad, state, self.scratch(index), lr=self._lr,
+                                      **self.hyperparams)
 
 
 def _adagrad_step_in_place(param, grad, state, scratch, *, lr, lr_decay, weight_decay, eps):
-    """:func:`adagrad_update` writing ``param`` in place, with the same operations in the same order."""
+    """:func:`adagrad_update` writing ``param`` in place, with the same operations in the
+    same order."""
     std, update = scratch
     step = state.step + 1
     if weight_decay != 0:
         grad = grad + weight_decay * param
     decayed_lr = lr / (1 + (step - 1) * lr_decay)
-    sum_of_squares = np.multiply(grad, grad, out=np.empty_like(param))  # a new array: the old state stays intact
+    # a new array: the old state stays intact
+    sum_of_squares = np.multiply(grad, grad, out=np.empty_like(param))
     sum_of_squares += state.sum
     np.sqrt(sum_of_squares, out=std)
     std += eps

@@ -1,4 +1,5 @@
-r"""Adam and AdamW: bias-corrected moment estimates, as in ``torch.optim.Adam`` and ``torch.optim.AdamW``."""
+r"""Adam and AdamW: bias-corrected moment estimates, as in ``torch.optim.Adam`` and
+``torch.optim.AdamW``."""
 
 from typing import NamedTuple
 
@@ -31,7 +32,8 @@ def adam_init(param, amsgrad=False):
     )
 
 
-def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                amsgrad=False):
     r"""One step of Adam, optionally AMSGrad, with L2 weight decay (PyTorch's rule).
 
     .. math::
@@ -40,7 +42,8 @@ def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, we
         g &\leftarrow g + \lambda \theta \\
         m &\leftarrow \beta_1 m + (1 - \beta_1) g \\
         v &\leftarrow \beta_2 v + (1 - \beta_2) g^2 \\
-        \hat v &\leftarrow \max(\hat v, v) \text{ (AMSGrad)}, \qquad \hat v \leftarrow v \text{ otherwise} \\
+        \hat v &\leftarrow \max(\hat v, v) \text{ (AMSGrad)}, \qquad
+            \hat v \leftarrow v \text{ otherwise} \\
         \theta &\leftarrow \theta - \frac{\gamma}{1 - \beta_1^t} \,
             \frac{m}{\sqrt{\hat v} / \sqrt{1 - \beta_2^t} + \epsilon}
 
@@ -89,14 +92,17 @@ def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, we
     The first step moves every coordinate by about ``lr``, whatever its gradient:
 
     >>> x = np.array([1.0, -2.0], dtype=np.float32)
-    >>> new_x, state = adam_update(x, np.array([10.0, -0.1], dtype=np.float32), adam_init(x), lr=0.5)
+    >>> new_x, state = adam_update(x, np.array([10.0, -0.1], dtype=np.float32), adam_init(x),
+    ...                            lr=0.5)
     >>> new_x.round(5), state.step  # eps makes it slightly less than lr
     (array([ 0.5, -1.5], dtype=float32), 1)
     """
-    return _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=False)
+    return _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad,
+                      decoupled_weight_decay=False)
 
 
-def adamw_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+def adamw_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False):
     r"""One step of AdamW: Adam with decoupled weight decay (PyTorch's rule).
 
     .. math::
@@ -127,7 +133,8 @@ def adamw_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, w
     >>> new_x
     array([ 0.95, -1.9 ], dtype=float32)
     """
-    return _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)
+    return _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad,
+                      decoupled_weight_decay=True)
 
 
 def _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay):
@@ -140,18 +147,22 @@ def _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoup
             param = param * (1 - lr * weight_decay)
         else:
             grad = grad + weight_decay * param
-    exp_avg = lerp(state.exp_avg, grad, 1 - beta1)  # beta1 * exp_avg + (1 - beta1) * grad, rounded as PyTorch
+    # beta1 * exp_avg + (1 - beta1) * grad, rounded as PyTorch
+    exp_avg = lerp(state.exp_avg, grad, 1 - beta1)
     exp_avg_sq = beta2 * state.exp_avg_sq + (1 - beta2) * grad * grad
     max_exp_avg_sq = np.maximum(state.max_exp_avg_sq, exp_avg_sq) if amsgrad else None
-    # Python floats (double precision) like PyTorch's; NumPy rounds them to float32 when they meet the arrays
+    # Python floats (double precision) like PyTorch's; NumPy rounds them to float32 when they meet
+    # the arrays
     step_size = lr / (1 - beta1**step)
     bias_correction2_sqrt = (1 - beta2**step) ** 0.5
     denom = np.sqrt(max_exp_avg_sq if amsgrad else exp_avg_sq) / bias_correction2_sqrt + eps
     new_param = param - step_size * exp_avg / denom
-    return new_param, AdamState(step=step, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq, max_exp_avg_sq=max_exp_avg_sq)
+    return new_param, AdamState(step=step, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
+                                max_exp_avg_sq=max_exp_avg_sq)
 
 
-def _adam_step_in_place(param, grad, state, scratch, lr, decoupled_weight_decay, *, betas, eps, weight_decay, amsgrad):
+def _adam_step_in_place(param, grad, state, scratch, lr, decoupled_weight_decay, *, betas, eps,
+                        weight_decay, amsgrad):
     """:func:`_adam_step` writing ``param`` in place, with the same operations in the same order.
 
     Temporaries go to the two ``scratch`` arrays; the moments are still new
@@ -180,7 +191,8 @@ def _adam_step_in_place(param, grad, state, scratch, lr, decoupled_weight_decay,
     np.multiply(exp_avg, step_size, out=update)
     update /= denom
     param -= update
-    return AdamState(step=step, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq, max_exp_avg_sq=max_exp_avg_sq)
+    return AdamState(step=step, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
+                     max_exp_avg_sq=max_exp_avg_sq)
 
 
 class Adam(Optimizer):
@@ -205,7 +217,8 @@ class Adam(Optimizer):
     update_rule = staticmethod(adam_update)
     decoupled_weight_decay = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False):
         super().__init__(
             params,
             lr,
@@ -219,9 +232,11 @@ class Adam(Optimizer):
         return adam_init(param, self.hyperparams["amsgrad"])
 
     def update_in_place(self, index, param, grad, state):
-        """The update rule applied in place, bit for bit (the trainer calls this once per mini-batch)."""
+        """The update rule applied in place, bit for bit (the trainer calls this once per
+        mini-batch)."""
         return _adam_step_in_place(
-            param, grad, state, self.scratch(index), self._lr, self.decoupled_weight_decay, **self.hyperparams
+            param, grad, state, self.scratch(index), self._lr, self.decoupled_weight_decay,
+            **self.hyperparams
         )
 
 
@@ -243,5 +258,7 @@ class AdamW(Adam):
     update_rule = staticmethod(adamw_update)
     decoupled_weight_decay = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
-        super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False):
+        super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad)

@@ -14,7 +14,8 @@ import numpy as np
 
 
 def lerp(start, end, weight):
-    r"""Return :math:`(1 - w)\,\mathrm{start} + w\,\mathrm{end}`, rounded as PyTorch's ``lerp`` rounds it.
+    r"""Return :math:`(1 - w)\,\mathrm{start} + w\,\mathrm{end}`, rounded as PyTorch's
+    ``lerp`` rounds it.
 
     The running averages of RMSprop and Adam are written this way in PyTorch.
     Its two formulas, one for small weights and one for large, keep
@@ -32,7 +33,8 @@ def lerp(start, end, weight):
 
 
 def lerp_into(start, end, weight, out):
-    """:func:`lerp` written into ``out`` (not ``start``), with the same operations in the same order."""
+    """:func:`lerp` written into ``out`` (not ``start``), with the same operations in the
+    same order."""
     np.subtract(end, start, out=out)
     if abs(weight) < 0.5:
         out *= weight
@@ -59,7 +61,8 @@ def check_non_negative(name, value):
     ValueError: Invalid lr: -0.1 (must be >= 0)
     """
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+        raise TypeError(f"{name} must be a real number, "
+                        f"got {value!r} of type {type(value).__name__}")
     if not value >= 0:  # written this way so that NaN is rejected too
         raise ValueError(f"Invalid {name}: {value} (must be >= 0)")
     return float(value)
@@ -73,7 +76,8 @@ def check_betas(betas):
     for index, beta in enumerate(betas):
         beta = check_non_negative(f"betas[{index}]", beta)
         if not beta < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {index}: {beta} (betas must lie in [0, 1))")
+            raise ValueError(f"Invalid beta parameter at index {index}: {beta} "
+                             "(betas must lie in [0, 1))")
         checked.append(beta)
     return tuple(checked)
 
@@ -118,11 +122,12 @@ def check_grads(params, grads):
         if not isinstance(grad, np.ndarray):
             raise TypeError(f"grads[{index}] must be a NumPy array, got {type(grad).__name__}")
         if grad.shape != param.shape:
-            raise ValueError(f"grads[{index}] has shape {grad.shape} but params[{index}] has shape {param.shape}")
+            raise ValueError(f"grads[{index}] has shape {grad.shape} "
+                             f"but params[{index}] has shape {param.shape}")
         if grad.dtype != param.dtype:
             raise TypeError(
-                f"grads[{index}] has dtype {grad.dtype} but params[{index}] has dtype {param.dtype}; "
-                f"cast it with .astype(np.{param.dtype})"
+                f"grads[{index}] has dtype {grad.dtype} but params[{index}] has dtype "
+                f"{param.dtype}; cast it with .astype(np.{param.dtype})"
             )
     return list(grads)
 
@@ -157,7 +162,8 @@ class Optimizer:
         self._scratch = None
 
     def init_state(self, param):
-        """The state of ``param`` before its first step (subclasses pass the init rule its options)."""
+        """The state of ``param`` before its first step (subclasses pass the init rule its
+        options)."""
         return self.init_rule(param)
 
     @property
@@ -186,11 +192,13 @@ class Optimizer:
         return new_state
 
     def scratch(self, index):
-        """Two preallocated arrays shaped like ``params[index]``, for the temporaries of in-place steps."""
+        """Two preallocated arrays shaped like ``params[index]``, for the temporaries of
+        in-place steps."""
         if self._scratch is None:
             self._scratch = [(np.empty_like(param), np.empty_like(param)) for param in self.params]
         return self._scratch[index]
 
     def __repr__(self):
-        arguments = ", ".join(f"{key}={value!r}" for key, value in {"lr": self.lr, **self.hyperparams}.items())
+        arguments = ", ".join(f"{key}={value!r}"
+                              for key, value in {"lr": self.lr, **self.hyperparams}.items())
         return f"{type(self).__name__}({arguments})"

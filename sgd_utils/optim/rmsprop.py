@@ -1,4 +1,5 @@
-r"""RMSprop: scale each coordinate by a running root mean square of its gradients, as in ``torch.optim.RMSprop``."""
+r"""RMSprop: scale each coordinate by a running root mean square of its gradients, as in
+``torch.optim.RMSprop``."""
 
 from typing import NamedTuple
 
@@ -31,7 +32,8 @@ def rmsprop_init(param, momentum=0.0, centered=False):
     )
 
 
-def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                   centered=False):
     r"""One step of RMSprop, optionally centered and with momentum (PyTorch's rule).
 
     .. math::
@@ -43,7 +45,8 @@ def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay
             \qquad \tilde v \leftarrow v \quad \text{otherwise} \\
         b &\leftarrow \mu b + g / (\sqrt{\tilde v} + \epsilon), \quad
             \theta \leftarrow \theta - \gamma b \quad \text{(momentum)},
-            \qquad \theta \leftarrow \theta - \gamma g / (\sqrt{\tilde v} + \epsilon) \quad \text{otherwise}
+            \qquad \theta \leftarrow \theta - \gamma g / (\sqrt{\tilde v} + \epsilon)
+            \quad \text{otherwise}
 
     where :math:`\theta` is ``param``, :math:`g` is ``grad``, :math:`v` is
     ``state.square_avg``, :math:`\bar g` is ``state.grad_avg``, :math:`b` is
@@ -56,9 +59,11 @@ def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay
     param, grad : ndarray
         The parameter and the gradient of the loss at ``param``, same shape and dtype.
     state : RMSpropState
-        From :func:`rmsprop_init` (with the same ``momentum`` and ``centered``) or the previous call.
+        From :func:`rmsprop_init` (with the same ``momentum`` and ``centered``) or the
+        previous call.
     lr, alpha, eps, weight_decay, momentum : float
-        :math:`\gamma, \alpha, \epsilon, \lambda, \mu` above, all >= 0 (checked by :class:`RMSprop`).
+        :math:`\gamma, \alpha, \epsilon, \lambda, \mu` above, all >= 0 (checked by
+        :class:`RMSprop`).
     centered : bool
         Divide by an estimate of the gradient's standard deviation rather than its root mean square.
 
@@ -95,7 +100,8 @@ def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay
     square_avg = alpha * state.square_avg + (1 - alpha) * grad * grad
     grad_avg = state.grad_avg
     if centered:
-        grad_avg = lerp(grad_avg, grad, 1 - alpha)  # alpha * grad_avg + (1 - alpha) * grad, rounded as PyTorch
+        # alpha * grad_avg + (1 - alpha) * grad, rounded as PyTorch
+        grad_avg = lerp(grad_avg, grad, 1 - alpha)
         avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
     else:
         avg = np.sqrt(square_avg) + eps
@@ -105,7 +111,8 @@ def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay
         new_param = param - lr * buffer
     else:
         new_param = param - lr * grad / avg
-    return new_param, RMSpropState(step=state.step + 1, square_avg=square_avg, momentum_buffer=buffer, grad_avg=grad_avg)
+    return new_param, RMSpropState(step=state.step + 1, square_avg=square_avg,
+                                   momentum_buffer=buffer, grad_avg=grad_avg)
 
 
 class RMSprop(Optimizer):
@@ -126,7 +133,8 @@ class RMSprop(Optimizer):
     init_rule = staticmethod(rmsprop_init)
     update_rule = staticmethod(rmsprop_update)
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False):
         super().__init__(
             params,
             lr,
@@ -141,14 +149,19 @@ class RMSprop(Optimizer):
         return rmsprop_init(param, self.hyperparams["momentum"], self.hyperparams["centered"])
 
     def update_in_place(self, index, param, grad, state):
-        """:func:`rmsprop_update` applied in place, bit for bit (temporaries in preallocated arrays)."""
-        return _rmsprop_step_in_place(param, grad, state, self.scratch(index), lr=self._lr, **self.hyperparams)
+        """:func:`rmsprop_update` applied in place, bit for bit (temporaries in
+        preallocated arrays)."""
+        return _rmsprop_step_in_place(param, grad, state, self.scratch(index), lr=self._lr,
+                                      **self.hyperparams)
 
 
-def _rmsprop_step_in_place(param, grad, state, scratch, *, lr, alpha, eps, weight_decay, momentum, centered):
-    """:func:`rmsprop_update` writing ``param`` in place, with the same operations in the same order.
+def _rmsprop_step_in_place(param, grad, state, scratch, *, lr, alpha, eps, weight_decay, momentum,
+                           centered):
+    """:func:`rmsprop_update` writing ``param`` in place, with the same operations in
+    the same order.
 
-    The averages and the buffer are new arrays (``out=np.empty_like``), so the old state stays intact.
+    The averages and the buffer are new arrays (``out=np.empty_like``), so the old state
+    stays intact.
     """
     avg, update = scratch
     if weight_decay != 0:
@@ -175,4 +188,5 @@ def _rmsprop_step_in_place(param, grad, state, scratch, *, lr, alpha, eps, weigh
         np.multiply(grad, lr, out=update)
         update /= avg
     param -= update
-    return RMSpropState(step=state.step + 1, square_avg=square_avg, momentum_buffer=buffer, grad_avg=grad_avg)
+    return RMSpropState(step=state.step + 1, square_avg=square_avg, momentum_buffer=buffer,
+                        grad_avg=grad_avg)

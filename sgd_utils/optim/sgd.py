@@ -51,7 +51,8 @@ def gd_update(param, grad, state, *, lr):
 
 
 class SGDState(NamedTuple):
-    """State of SGD: the velocity ``momentum_buffer`` (``None`` until the first step, or without momentum)."""
+    """State of SGD: the velocity ``momentum_buffer`` (``None`` until the first step, or without
+    momentum)."""
 
     momentum_buffer: np.ndarray | None
 
@@ -61,15 +62,18 @@ def sgd_init(param):
     return SGDState(momentum_buffer=None)
 
 
-def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
-    r"""One step of SGD with momentum, dampening, Nesterov momentum and weight decay (PyTorch's rule).
+def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+               nesterov=False):
+    r"""One step of SGD with momentum, dampening, Nesterov momentum and weight decay
+    (PyTorch's rule).
 
     .. math::
 
         g &\leftarrow g + \lambda \theta \\
         b &\leftarrow \begin{cases} g & \text{at the first step} \\
                                     \mu b + (1 - \tau) g & \text{afterwards} \end{cases} \\
-        g &\leftarrow \begin{cases} g + \mu b & \text{(Nesterov)} \\ b & \text{otherwise} \end{cases} \\
+        g &\leftarrow \begin{cases} g + \mu b & \text{(Nesterov)} \\
+                                    b & \text{otherwise} \end{cases} \\
         \theta &\leftarrow \theta - \gamma g
 
     where :math:`\theta` is ``param``, :math:`g` is ``grad``, :math:`b` is the velocity
@@ -117,7 +121,8 @@ def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_de
     >>> x1, state.momentum_buffer
     (array([ 0.8, -1.6], dtype=float32), array([ 3.4, -6.8], dtype=float32))
     """
-    lr, momentum, dampening, weight_decay = float(lr), float(momentum), float(dampening), float(weight_decay)
+    dampening, weight_decay = float(dampening), float(weight_decay)
+    lr, momentum, dampening, weight_decay = float(lr), float(momentum), dampening, weight_decay
     if weight_decay != 0:
         grad = grad + weight_decay * param
     buffer = state.momentum_buffer
@@ -131,7 +136,8 @@ def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_de
 
 
 class GD(Optimizer):
-    r"""Plain gradient descent, :math:`\theta \leftarrow \theta - \gamma g`, updating ``params`` in place.
+    r"""Plain gradient descent, :math:`\theta \leftarrow \theta - \gamma g`, updating
+    ``params`` in place.
 
     The facade of :func:`gd_update`; the same as ``SGD(params, lr)``.
 
@@ -158,7 +164,8 @@ class GD(Optimizer):
 
 
 class SGD(Optimizer):
-    r"""Stochastic gradient descent with momentum, as ``torch.optim.SGD``, updating ``params`` in place.
+    r"""Stochastic gradient descent with momentum, as ``torch.optim.SGD``, updating
+    ``params`` in place.
 
     The facade of :func:`sgd_update` (see there for the maths and how it relates
     to Sutskever's momentum); arguments, defaults and checks are PyTorch's.
@@ -204,15 +211,18 @@ class SGD(Optimizer):
                 f"got nesterov={nesterov}, momentum={momentum}, dampening={dampening}"
             )
         super().__init__(
-            params, lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=bool(nesterov)
+            params, lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+            nesterov=bool(nesterov)
         )
 
     def update_in_place(self, index, param, grad, state):
         """:func:`sgd_update` applied in place, bit for bit."""
-        return _sgd_step_inplace(param, grad, state, self.scratch(index), lr=self._lr, **self.hyperparams)
+        return _sgd_step_inplace(param, grad, state, self.scratch(index), lr=self._lr,
+                                 **self.hyperparams)
 
 
-def _sgd_step_inplace(param, grad, state, scratch, *, lr, momentum, dampening, weight_decay, nesterov):
+def _sgd_step_inplace(param, grad, state, scratch, *, lr, momentum, dampening, weight_decay,
+                      nesterov):
     """:func:`sgd_update` writing ``param`` in place, with the same operations in the same order.
 
     ``scratch`` is a pair of preallocated arrays shaped like ``param`` for the temporaries.
@@ -226,16 +236,20 @@ def _sgd_step_inplace(param, grad, state, scratch, *, lr, momentum, dampening, w
         if buffer is None:
             buffer = grad.copy()
         else:
-            buffer = np.multiply(buffer, momentum, out=np.empty_like(buffer))  # new: the old state stays intact
+            # new: the old state stays intact
+            buffer = np.multiply(buffer, momentum, out=np.empty_like(buffer))
             if dampening == 0:
-                buffer += grad  # (1 - 0) * grad is grad exactly, so skipping the product changes no bit
+                # (1 - 0) * grad is grad exactly, so skipping the product changes no bit
+                buffer += grad
             else:
                 buffer += (1 - dampening) * grad
         if nesterov:
-            grad = np.add(np.multiply(buffer, momentum, out=update), grad, out=update)  # grad + momentum * buffer
+            # grad + momentum * buffer
+            grad = np.add(np.multiply(buffer, momentum, out=update), grad, out=update)
         else:
             grad = buffer
-    # param - lr * grad: x - y and x + (-y) round identically (update may already hold grad; in place is fine)
+    # param - lr * grad: x - y and x + (-y) round identically (update may already hold grad; in
+    # place is fine)
     np.multiply(grad, -lr, out=update)
     param += update
     return SGDState(momentum_buffer=buffer)

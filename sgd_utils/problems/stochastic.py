@@ -79,7 +79,8 @@ class FiniteSum:
         return (a - 2, a + 2, b - 2, b + 2)
 
     def loss_grid(self, xs, ys):
-        """The full-batch loss at every point of a 2-D grid (``xs``, ``ys`` from ``np.meshgrid``)."""
+        """The full-batch loss at every point of a 2-D grid (``xs``, ``ys`` from
+        ``np.meshgrid``)."""
         if self.dim != 2:
             raise ValueError(f"loss_grid needs a 2-D problem, got dim={self.dim}")
         points = np.stack([np.ravel(xs), np.ravel(ys)], axis=-1)
@@ -156,7 +157,8 @@ class LeastSquares(FiniteSum):
         X = np.array(X, dtype=np.float64)
         y = np.array(y, dtype=np.float64)
         if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
-            raise ValueError(f"X must be a non-empty 2-D array (num_samples, dim), got X.shape={X.shape}")
+            raise ValueError("X must be a non-empty 2-D array (num_samples, dim), "
+                             f"got X.shape={X.shape}")
         if y.shape != (X.shape[0],):
             raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got y.shape={y.shape}")
         if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
@@ -253,7 +255,8 @@ class LogisticRegression(FiniteSum):
         w = np.zeros(self.dim)
         for _ in range(max_iter):
             p = _sigmoid(self.X @ w)
-            hessian = (self.X.T * (p * (1 - p))) @ self.X / self.num_samples + self.l2 * np.eye(self.dim)
+            hessian = ((self.X.T * (p * (1 - p))) @ self.X / self.num_samples
+                       + self.l2 * np.eye(self.dim))
             step = np.linalg.solve(hessian, self.grad(w))
             t, loss = 1.0, self.loss(w)
             while self.loss(w - t * step) > loss and t > 1e-10:  # backtrack on overshoot

@@ -27,7 +27,8 @@ def _rotation_matrix(rotation, dim):
         return np.array([[c, -s], [s, c]])
     q = np.asarray(rotation, dtype=np.float64)
     if q.shape != (dim, dim) or not np.allclose(q.T @ q, np.eye(dim), atol=1e-10):
-        raise ValueError(f"rotation must be an orthogonal ({dim}, {dim}) matrix or an angle, got {rotation!r}")
+        raise ValueError(f"rotation must be an orthogonal ({dim}, {dim}) matrix or an angle, "
+                         f"got {rotation!r}")
     return q
 
 
@@ -69,8 +70,10 @@ class Quadratic(Problem):
 
     def __init__(self, eigenvalues, rotation=None, center=None, name=None):
         eigenvalues = np.asarray(eigenvalues, dtype=np.float64)
-        if eigenvalues.ndim != 1 or eigenvalues.size == 0 or not np.all(np.isfinite(eigenvalues) & (eigenvalues > 0)):
-            raise ValueError(f"eigenvalues must be a non-empty 1-D array of positive numbers, got {eigenvalues!r}")
+        if (eigenvalues.ndim != 1 or eigenvalues.size == 0
+                or not np.all(np.isfinite(eigenvalues) & (eigenvalues > 0))):
+            raise ValueError("eigenvalues must be a non-empty 1-D array of positive numbers, "
+                             f"got {eigenvalues!r}")
         self.dim = eigenvalues.size
         q = _rotation_matrix(rotation, self.dim)
         hessian = (q * eigenvalues) @ q.T
@@ -78,7 +81,8 @@ class Quadratic(Problem):
         self.eigenvalues = np.sort(eigenvalues)
         center = np.zeros(self.dim) if center is None else np.asarray(center, dtype=np.float64)
         if center.shape != (self.dim,):
-            raise ValueError(f"center must have shape ({self.dim},), got center.shape={center.shape}")
+            raise ValueError(f"center must have shape ({self.dim},), "
+                             f"got center.shape={center.shape}")
         self.minimizers = center[None, :]
         self.min_loss = 0.0
         self.name = name or f"quadratic, kappa={self.condition_number:g}"
@@ -90,7 +94,8 @@ class Quadratic(Problem):
     def from_condition_number(cls, condition_number, dim=2, *, mu=1.0, rotation=None, center=None):
         r"""Eigenvalues ``mu`` to ``condition_number * mu``, evenly spaced on a log scale."""
         if not condition_number >= 1:
-            raise ValueError(f"condition_number must be >= 1, got condition_number={condition_number!r}")
+            raise ValueError("condition_number must be >= 1, "
+                             f"got condition_number={condition_number!r}")
         if not (isinstance(dim, (int, np.integer)) and dim >= 1):
             raise ValueError(f"dim must be a positive integer, got dim={dim!r}")
         if not mu > 0:
@@ -154,7 +159,8 @@ class Rosenbrock(Problem):
     def _grad(self, p):
         x, y = p[0], p[1]
         valley = y - x * x
-        return np.array([-2 * (self.a - x) - 4 * self.b * x * valley, 2 * self.b * valley], dtype=p.dtype)
+        return np.array([-2 * (self.a - x) - 4 * self.b * x * valley, 2 * self.b * valley],
+                        dtype=p.dtype)
 
 
 class Beale(Problem):
@@ -199,7 +205,8 @@ def _polish_himmelblau_minimum(point):
     """Newton's method from a 6-digit estimate to machine precision."""
     x, y = point
     for _ in range(8):
-        hessian = np.array([[12 * x * x + 4 * y - 42, 4 * (x + y)], [4 * (x + y), 12 * y * y + 4 * x - 26]])
+        hessian = np.array([[12 * x * x + 4 * y - 42, 4 * (x + y)],
+                            [4 * (x + y), 12 * y * y + 4 * x - 26]])
         x, y = np.array([x, y]) - np.linalg.solve(hessian, _himmelblau_grad(x, y))
     return [x, y]
 
@@ -224,7 +231,8 @@ class Himmelblau(Problem):
     dim = 2
     name = "Himmelblau"
     minimizers = np.array([[3.0, 2.0]] + [
-        _polish_himmelblau_minimum(p) for p in [(-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]
+        _polish_himmelblau_minimum(p)
+        for p in [(-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]
     ])
     min_loss = 0.0
     bounds = (-5.0, 5.0, -5.0, 5.0)

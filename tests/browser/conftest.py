@@ -50,15 +50,17 @@ def book_url():
 def browser_context(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
-    executable = chromium_path()  # None: Playwright's own build, if `playwright install` fetched one
+    # None: Playwright's own build, if `playwright install` fetched one
+    executable = chromium_path()
     with sync_playwright() as playwright:
         try:
             context = playwright.chromium.launch_persistent_context(
                 str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable,
                 headless=True, args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
         except Exception as error:  # Playwright raises its own Error types
-            pytest.fail(f"could not start Chromium ({error}): install it (Debian: apt-get install "
-                        "chromium), set $CHROMIUM to its path, or run `playwright install chromium`")
+            pytest.fail(f"could not start Chromium ({error}): install it "
+                        "(Debian: apt-get install chromium), set $CHROMIUM to its path, "
+                        "or run `playwright install chromium`")
         yield context
         context.close()
 
