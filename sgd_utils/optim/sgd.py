@@ -121,8 +121,8 @@ def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_de
     >>> x1, state.momentum_buffer
     (array([ 0.8, -1.6], dtype=float32), array([ 3.4, -6.8], dtype=float32))
     """
+    lr, momentum = float(lr), float(momentum)
     dampening, weight_decay = float(dampening), float(weight_decay)
-    lr, momentum, dampening, weight_decay = float(lr), float(momentum), dampening, weight_decay
     if weight_decay != 0:
         grad = grad + weight_decay * param
     buffer = state.momentum_buffer
