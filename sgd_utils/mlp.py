@@ -94,9 +94,9 @@ def _gemm_accumulate(alpha, a, b, c):
     BLAS is column-major, so it is handed the transposes, which are the same memory:
     :math:`c^\top \mathrel{+}= \alpha\, b^\top a`.
     """
-    gemm = _BLAS_GEMM[c.dtype.char]
-    result = gemm(alpha, b.T, a.T, beta=1.0, c=c.T, trans_b=True, overwrite_c=True)
-    if not np.shares_memory(result, c):  # SciPy copies c when it cannot write in place
+    gemm, c_t = _BLAS_GEMM[c.dtype.char], c.T
+    result = gemm(alpha, b.T, a.T, beta=1.0, c=c_t, trans_b=True, overwrite_c=True)
+    if result is not c_t:  # SciPy returns a copy when it cannot write in place
         raise RuntimeError("BLAS gemm did not accumulate in place; c must be C-contiguous")
 
 
@@ -108,7 +108,7 @@ def _gemv_accumulate(alpha, a, x, y):
     """
     gemv = _BLAS_GEMV[y.dtype.char]
     result = gemv(alpha, a.T, x, beta=1.0, y=y, overwrite_y=True)
-    if not np.shares_memory(result, y):
+    if result is not y:  # a copy: y was not written in place
         raise RuntimeError("BLAS gemv did not accumulate in place; y must be contiguous")
 
 

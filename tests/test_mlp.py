@@ -230,3 +230,26 @@ def test_bad_out_list_is_rejected():
         model.loss_and_grads(X, y, out=[np.empty_like(p) for p in model.params[:2]])
     with pytest.raises(ValueError, match="out"):
         model.loss_and_grads(X, y, out=[np.empty(p.shape, np.float64) for p in model.params])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blas_accumulation_adds_in_place_and_refuses_a_copy(dtype):
+    """The fused step's two BLAS helpers: c += alpha a^T b and y += alpha a^T x, written out
+    with NumPy; a result that BLAS could only write into a copy must raise, not be lost."""
+    from sgd_utils.mlp import _gemm_accumulate, _gemv_accumulate
+
+    rng = np.random.default_rng(0)
+    a, b, x = (rng.standard_normal(shape).astype(dtype) for shape in [(7, 3), (7, 4), (7,)])
+    c, y = rng.standard_normal((3, 4)).astype(dtype), rng.standard_normal(3).astype(dtype)
+    expected_c, expected_y = c + 0.5 * a.T @ b, y + 0.5 * a.T @ x
+    _gemm_accumulate(0.5, a, b, c)
+    _gemv_accumulate(0.5, a, x, y)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(c, expected_c, rtol=tol, atol=tol)
+    np.testing.assert_allclose(y, expected_y, rtol=tol, atol=tol)
+    strided_c = np.zeros((3, 8), dtype)[:, ::2]  # (3, 4), not contiguous
+    with pytest.raises(RuntimeError, match="gemm did not accumulate in place"):
+        _gemm_accumulate(0.5, a, b, strided_c)
+    strided_y = np.zeros(6, dtype)[::2]
+    with pytest.raises(RuntimeError, match="gemv did not accumulate in place"):
+        _gemv_accumulate(0.5, a, x, strided_y)
