@@ -9,10 +9,11 @@ PORT   ?= 8000
 # Notebooks: the chapters, plus the executable pages of the front matter.
 NOTEBOOKS := $(wildcard chapters/*.ipynb) $(wildcard book/*.ipynb)
 # One BLAS kernel for every notebook run (book, nbval, refresh), so the stored outputs hold on any
-# x86-64 machine: OpenBLAS picks its kernel by CPU (SkylakeX on an AVX-512 Intel, Haswell on an AMD
-# EPYC), kernels sum in different orders, and the chaotic training runs of chapters 7-9 turn that
-# last-bit difference into different printed digits. Haswell (AVX2) runs on every x86-64 CPU of the
-# last decade; elsewhere (arm64) OpenBLAS keeps its own choice.
+# x86-64 machine: OpenBLAS picks its kernel by CPU model (SkylakeX with AVX-512, Haswell with AVX2
+# only) unless the environment sets OPENBLAS_CORETYPE, kernels sum in different orders, and the
+# chaotic training runs of chapters 7-9 turn that last-bit difference into different printed
+# digits. Haswell runs on every x86-64 CPU of the last decade; elsewhere (arm64) OpenBLAS keeps its
+# own choice.
 KERNEL := $(if $(filter x86_64,$(shell uname -m)),OPENBLAS_CORETYPE=Haswell,)
 # Static sliders: every position precomputed, so the web book needs no kernel.
 STATIC := SGD_UTILS_SLIDERS=static $(KERNEL)

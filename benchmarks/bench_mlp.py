@@ -25,9 +25,10 @@ reference for what a separate optimizer step costs at least with NumPy, and the 
 step (backprop and update together). A step of ``fit`` also gathers its batch from rows
 scattered over the data set (cache misses the fixed batch avoids).
 
-The header names the OpenBLAS kernel NumPy and SciPy loaded (``OPENBLAS_CORETYPE`` overrides
-OpenBLAS's choice, which it makes by CPU model): on an AMD EPYC with AVX-512, OpenBLAS 0.3.31 picks
-its AVX2 Haswell kernel, and ``OPENBLAS_CORETYPE=SkylakeX`` doubles the GEMM peak (see README).
+The header names the OpenBLAS kernel NumPy and SciPy loaded: OpenBLAS picks it by CPU model and
+the environment variable ``OPENBLAS_CORETYPE`` overrides the choice. On a CPU with AVX-512 the AVX2
+kernel (Haswell) has half the GEMM peak of the AVX-512 one (SkylakeX): 121 against 236 GFLOP/s
+on the AMD EPYC of the README, whose environment sets Haswell.
 
 Times are process CPU times by default (``--clock wall`` for elapsed time): both sides run
 on one thread, so on an idle machine the two agree, and on a shared one CPU time leaves out
@@ -195,7 +196,8 @@ def main(argv=None):
     kernels = blas_kernels()
     print(f"OpenBLAS kernel: {', '.join(sorted(kernels)) or 'none found'}; CPU "
           + ("with" if cpu_has_avx512() else "without") + " AVX-512"
-          + (" (OPENBLAS_CORETYPE=SkylakeX would use it)"
+          + (f" unused: OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')!r} in the "
+             "environment, SkylakeX would use it"
              if cpu_has_avx512() and not kernels & {"SkylakeX", "Cooperlake", "SapphireRapids"}
              else ""))
     print(f"{'network':>16} {'batch':>5} {'ours s':>8} {'torch s':>8} {'ratio':>6} {'target':>6}"
