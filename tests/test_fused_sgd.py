@@ -59,9 +59,12 @@ def test_matches_torch_sgd_over_many_steps_with_a_schedule(batch_size, momentum,
     for ours, theirs in zip(model.params, params):
         np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
     for state, param in zip(optimizer.state, params):
-        np.testing.assert_allclose(state.momentum_buffer,
-                                   reference.state[param]["momentum_buffer"].numpy(),
-                                   rtol=1e-9, atol=1e-12)
+        # Rounding is relative to a buffer's largest entries: at momentum 0.99 it sums about 100
+        # gradients, and a small entry is the difference of large terms (an entry of 0.0086
+        # differed by 1e-11 under OpenBLAS's AVX-512 kernel, 1.2e-9 of itself).
+        expected = reference.state[param]["momentum_buffer"].numpy()
+        np.testing.assert_allclose(state.momentum_buffer, expected, rtol=1e-9,
+                                   atol=1e-10 * np.abs(expected).max())
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-5), (np.float64, 1e-12)])

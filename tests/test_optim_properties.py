@@ -144,14 +144,16 @@ def test_a_zero_learning_rate_leaves_params_unchanged(arrays):
 @given(param_and_grad(), st.floats(1e-3, 0.5), st.floats(0.1, 0.99))  # momentum 0 keeps no buffer
 def test_pytorch_momentum_equals_sutskevers_at_a_constant_lr(arrays, lr, momentum):
     """The sgd_update docstring's claim: v <- mu v - lr g, x <- x + v gives the same iterates,
-    v = -lr b."""
+    v = -lr b, for the same sequence of gradients. (Not gradients taken at each form's own
+    iterate, such as cos(x) g: with |g| = 80 and lr = 0.5 a rounding difference then grows 40x
+    a step, and the comparison measures that chaos, not the identity; hypothesis found it.)"""
     param, grad = arrays
     x, state = param.astype(np.float64), optim.sgd_init(param)
     y, velocity = param.astype(np.float64), np.zeros(param.shape)
     for step in range(5):
-        g = np.cos(step + x) * grad  # a gradient that changes from step to step
+        g = np.cos(step) * grad  # a gradient that changes from step to step
         x, state = optim.sgd_update(x, g, state, lr=lr, momentum=momentum)
-        velocity = momentum * velocity - lr * np.cos(step + y) * grad
+        velocity = momentum * velocity - lr * g
         y = y + velocity
         np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(-lr * state.momentum_buffer, velocity, rtol=1e-9, atol=1e-9)
