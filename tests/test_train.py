@@ -196,7 +196,7 @@ def test_default_recipe_on_the_bundled_sample_reaches_96_percent():
     namespace = {}
     exec(recipe.replace("y_test), seed=0)", "y_test), seed=0, progress=False)"), namespace)
     history = namespace["history"]
-    assert history.val_accuracy[-1] >= 0.96  # measured: 0.9655
+    assert history.val_accuracy[-1] >= 0.96  # measured: 0.9645 (Haswell), 0.969 (SkylakeX)
     assert history.train_accuracy[-1] >= 0.99 and history.diverged_at is None
 
 
