@@ -94,6 +94,17 @@ def cpu_has_avx512():
     return cpuinfo.exists() and " avx512f " in cpuinfo.read_text().replace("\n", " ")
 
 
+def kernel_report():
+    """One line: the OpenBLAS kernel, and whether it leaves the CPU's AVX-512 unused."""
+    kernels, avx512 = blas_kernels(), cpu_has_avx512()
+    line = f"OpenBLAS kernel: {', '.join(sorted(kernels)) or 'none found'}; CPU " + (
+        "with AVX-512" if avx512 else "without AVX-512")
+    if avx512 and not kernels & {"SkylakeX", "Cooperlake", "SapphireRapids"}:
+        line += (f" unused: OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')!r} in "
+                 "the environment, SkylakeX would use it")
+    return line
+
+
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 clock = CLOCKS["cpu"]
 fused = True  # fit's default path; --no-fused turns it off
@@ -193,13 +204,7 @@ def main(argv=None):
     print(f"float32 GEMM peak, 1 thread: {peak / 1e9:.1f} GFLOP/s; {num_samples} samples, "
           f"best of {args.repeat}, {args.clock} time; fit {'fused' if fused else 'not fused'}; "
           f"torch {torch.__version__ if torch else 'not installed'}")
-    kernels = blas_kernels()
-    print(f"OpenBLAS kernel: {', '.join(sorted(kernels)) or 'none found'}; CPU "
-          + ("with" if cpu_has_avx512() else "without") + " AVX-512"
-          + (f" unused: OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')!r} in the "
-             "environment, SkylakeX would use it"
-             if cpu_has_avx512() and not kernels & {"SkylakeX", "Cooperlake", "SapphireRapids"}
-             else ""))
+    print(kernel_report())
     print(f"{'network':>16} {'batch':>5} {'ours s':>8} {'torch s':>8} {'ratio':>6} {'target':>6}"
           f" {'':>4} {'floor':>6} {'us/step':>8} {'/FLOP':>6}")
     overheads, flop_ratios = {}, {}
