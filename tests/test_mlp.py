@@ -130,6 +130,18 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
     assert loss == pytest.approx(expected, rel=1e-3)
 
 
+@pytest.mark.parametrize("num_rows", [1, 7, 128, 600])
+def test_softmax_is_the_textbook_formula_to_the_bit(num_rows):
+    """The row max is taken over a transposed copy (speed); the shift must be the same max,
+    so the probabilities equal exp(z - max) / sum exp(z - max) written out, bit for bit."""
+    model = MLP([20, 10], seed=1)
+    model.params[0] *= 30  # logits of order 100: a wrong shift would change or overflow exp
+    X, _ = batch(num_rows, num_inputs=20, dtype=np.float32)
+    z = X @ model.params[0] + model.params[1]
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    np.testing.assert_array_equal(model.forward(X), e / e.sum(axis=1, keepdims=True))
+
+
 @settings(max_examples=15, deadline=None)
 @given(num_rows=st.integers(1, 9), seed=st.integers(0, 2**16))
 def test_batch_gradient_is_the_mean_of_per_example_gradients(num_rows, seed):
