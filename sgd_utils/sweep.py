@@ -15,9 +15,10 @@ Three tools for the chapters that tune hyperparameters by experiment:
   the variance of the mini-batch gradient noise, :math:`(1/B - 1/N)\,C` for per-sample gradient
   covariance :math:`C`, times the step :math:`\epsilon/(1 - m)`, in units of the full-data
   covariance :math:`C/N`.
-- :func:`lr_range_test` is the learning-rate range test of Smith (2017): one run whose learning
-  rate grows geometrically every step, recording the loss, to see where training starts and
-  stops working.
+- :func:`lr_range_test` is the learning-rate range test in the form common today (fast.ai's
+  "LR finder"): one run whose learning rate grows geometrically every step, recording the
+  smoothed loss, to see where training starts and stops working. Smith (2017), who proposed the
+  test, raised the rate linearly over a few epochs and read the bounds off the accuracy.
 """
 from __future__ import annotations
 
@@ -253,7 +254,8 @@ class RangeTest:
 
 def lr_range_test(model, optimizer, X, y, *, lr_min=1e-4, lr_max=10.0, num_steps=200,
                   batch_size=32, seed=0, smoothing=0.9, stop_factor=4.0):
-    r"""Smith's learning-rate range test: lr grows from ``lr_min`` to ``lr_max`` geometrically.
+    r"""The learning-rate range test (after Smith, 2017): lr grows from ``lr_min`` to ``lr_max``
+    geometrically.
 
     Step :math:`t` of ``num_steps`` uses :math:`\epsilon_t = \epsilon_{\min}
     (\epsilon_{\max}/\epsilon_{\min})^{t/(T-1)}` on the next mini-batch of a seeded shuffle
