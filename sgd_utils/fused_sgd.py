@@ -27,7 +27,7 @@ which are exactly BLAS's two in-place primitives: backprop adds :math:`g_t / s_{
 :meth:`sgd_utils.mlp.MLP.loss_and_grads_unchecked`), and ``?axpy`` adds the scaled
 :math:`u` to :math:`\theta`. The multiplication by :math:`\mu` moved from the array to the
 scalar. Since :math:`s_t = \mu^t` shrinks, :math:`u` is rescaled to :math:`s = 1` whenever
-:math:`s` falls below :data:`RESCALE_BELOW` (one extra pass every 105 steps at
+:math:`s` falls below :data:`RESCALE_BELOW` (one extra pass every 106 steps at
 :math:`\mu = 0.9`), so :math:`u` never overflows.
 
 The result is the same algorithm as :class:`~sgd_utils.optim.SGD` and ``torch.optim.SGD``,

@@ -18,8 +18,9 @@ is :math:`g_i(w) = A_i e + x_i r_i` with :math:`A_i = x_i x_i^\top` and residual
                + \frac1n \sum_i A_i C_t A_i - H C_t H\Bigr),
 
 with :math:`\Sigma_\star = \frac1n \sum_i r_i^2 A_i` (the gradient covariance at the optimum) and
-the cross term :math:`K(m) = \frac1n \sum_i r_i (x_i^\top m) A_i` (twice its symmetric part), which
-vanishes once :math:`m = 0`. The expected loss gap is
+the cross term :math:`K(m) = \frac2n \sum_i r_i (x_i^\top m) A_i` (the two cross products of
+:math:`g_i = A_i e + r_i x_i`, each :math:`r_i (x_i^\top e) A_i`), which vanishes once
+:math:`m = 0`. The expected loss gap is
 :math:`E f(w_t) - f^\star = \tfrac12 \operatorname{tr}(H C_t)`. With a constant rate :math:`C_t`
 tends to the fixed point of :func:`sgd_utils.noise.stationary_covariance`.
 

@@ -201,7 +201,7 @@ def critical_lr(eigenvalue, delay, momentum=0.0, *, tol=1e-10):
     r"""The largest stable learning rate of :func:`async_sgd` on curvature ``eigenvalue``.
 
     Without momentum the closed form :math:`2\sin(\pi / (2(2\tau+1))) / \lambda`; with momentum,
-    bisection on :func:`delayed_rate` between 0 and the momentum-free bound
+    bisection on :func:`delayed_rate` between 0 and the delay-free (tau = 0) heavy-ball bound
     :math:`2(1+\beta)/\lambda` (the rate is below 1 for small :math:`\eta` and first reaches 1 at
     the returned value).
     """

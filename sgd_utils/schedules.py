@@ -229,8 +229,11 @@ class InverseTime(Schedule):
     (steps large enough to reach the optimum from anywhere, yet shrinking
     fast enough to average the gradient noise away) hold exactly when
     :math:`1/2 < p \le 1`; ``power=1`` (the default, :math:`a/(b+t)`) is
-    Robbins and Monro's choice. With :math:`p \le 1/2` the noise is never
-    averaged out; with :math:`p > 1` the steps sum to a finite distance and
+    Robbins and Monro's choice. With :math:`p \le 1/2` the squares no longer
+    sum and the classical almost-sure argument fails, though on a strongly
+    convex problem the expected loss still tends to 0, roughly in proportion
+    to :math:`\eta_t` (chapter 4, exercise 3), more slowly than for larger
+    :math:`p`; with :math:`p > 1` the steps sum to a finite distance and
     the iterates can stall short of the optimum. ``b > 0`` keeps
     :math:`\eta_0 = a / b^p` finite and tames the first steps.
 

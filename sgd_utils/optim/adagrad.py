@@ -56,7 +56,8 @@ def adagrad_update(param, grad, state, *, lr, lr_decay=0.0, weight_decay=0.0, ep
     Notes
     -----
     Duchi, Hazan and Singer (2011). The ``lr_decay`` schedule is PyTorch's own.
-    TensorFlow 2's Keras ``Adagrad`` uses the same update but different defaults
+    Keras's ``Adagrad`` (Keras 3, TensorFlow >= 2.11) puts :math:`\epsilon` inside
+    the square root, :math:`\gamma g / \sqrt{s + \epsilon}`, and has different defaults
     (``initial_accumulator_value=0.1``, ``epsilon=1e-7``); weight decay here
     is an L2 penalty added to the gradient, so it enters the sum of squares.
 
@@ -84,7 +85,7 @@ class Adagrad(Optimizer):
     r"""AdaGrad, as ``torch.optim.Adagrad``, updating ``params`` in place.
 
     The facade of :func:`adagrad_update` (see there for the maths); arguments,
-    defaults and checks are PyTorch's.
+    defaults and checks are PyTorch's (``maximize`` excepted).
 
     Examples
     --------

@@ -199,7 +199,8 @@ class Adam(Optimizer):
     r"""Adam, as ``torch.optim.Adam``, updating ``params`` in place.
 
     The facade of :func:`adam_update` (see there for the maths and how it
-    differs from Keras's Adam); arguments, defaults and checks are PyTorch's.
+    differs from Keras's Adam); arguments, defaults and checks are PyTorch's
+    (``maximize`` excepted).
     :meth:`step` performs the rule's operations in the same order through
     preallocated arrays (fresh temporaries for a 784x128 weight cost page
     faults); a test checks it agrees with the rule bit for bit.

@@ -119,7 +119,7 @@ class RMSprop(Optimizer):
     r"""RMSprop, as ``torch.optim.RMSprop``, updating ``params`` in place.
 
     The facade of :func:`rmsprop_update` (see there for the maths); arguments,
-    defaults and checks are PyTorch's.
+    defaults and checks are PyTorch's (``maximize`` excepted).
 
     Examples
     --------

@@ -168,7 +168,8 @@ class SGD(Optimizer):
     ``params`` in place.
 
     The facade of :func:`sgd_update` (see there for the maths and how it relates
-    to Sutskever's momentum); arguments, defaults and checks are PyTorch's.
+    to Sutskever's momentum); arguments, defaults and checks are PyTorch's
+    (``maximize`` excepted).
 
     Parameters
     ----------
