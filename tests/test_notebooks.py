@@ -55,3 +55,32 @@ def test_notebook_is_small_and_stored_executed(path):
             for mime, data in output.get("data", {}).items():
                 if mime.startswith("image/"):
                     assert len(data) / 1024 < MAX_IMAGE_KB, f"{mime} output over {MAX_IMAGE_KB} kB"
+
+
+PAGES = [*NOTEBOOKS, *sorted(ROOT.glob("book/*.md"))]
+
+
+def markdown_sources(path):
+    """(label, markdown text) of each markdown cell of a notebook, or of a whole .md page."""
+    if path.suffix == ".md":
+        return [("page", path.read_text(encoding="utf-8"))]
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    return [(f"cell {index}", "".join(cell["source"]))
+            for index, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "markdown"]
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_every_dollar_of_the_prose_opens_or_closes_maths(path):
+    """A `$` left in the text after MyST's parse is maths that did not render: e.g. a formula
+    broken after a line ending so that the next line starts with `+ ` or `- ` and becomes a
+    list item, which splits the formula and prints its dollars raw."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    parser = MarkdownIt("commonmark").use(dollarmath_plugin)
+    raw = []
+    for label, text in markdown_sources(path):
+        for token in parser.parse(text):
+            raw += [f"{label}: {child.content[:80]!r}" for child in token.children or []
+                    if child.type == "text" and "$" in child.content]
+    assert not raw, "unrendered $ in " + path.name + ":\n" + "\n".join(raw)
