@@ -57,12 +57,13 @@ def applies(model, optimizer):
     """True if ``optimizer`` is a plain momentum :class:`~sgd_utils.optim.SGD` over
     ``model.params``.
 
-    Plain: momentum in (0, 1], no dampening, no Nesterov; its parameters must be the model's own
-    C-contiguous arrays, so that updating them in place updates the model.
+    Plain: momentum in (0, 1], no dampening, no Nesterov, not ``maximize``; its parameters must
+    be the model's own C-contiguous arrays, so that updating them in place updates the model.
     """
     hyper = getattr(optimizer, "hyperparams", {})
     return (type(optimizer) is SGD and 0 < hyper["momentum"] <= 1 and hyper["dampening"] == 0
-            and not hyper["nesterov"] and len(optimizer.params) == len(model.params)
+            and not hyper["nesterov"] and not hyper["maximize"]
+            and len(optimizer.params) == len(model.params)
             and all(p is q and p.flags.c_contiguous
                     for p, q in zip(optimizer.params, model.params)))
 
@@ -77,7 +78,7 @@ class FusedMomentumSGD:
     def __init__(self, model, optimizer):
         if not applies(model, optimizer):
             raise ValueError("FusedMomentumSGD needs a plain momentum SGD (momentum in (0, 1], no "
-                             "dampening, no Nesterov) over the model's own params")
+                             "dampening, no Nesterov, no maximize) over the model's own params")
         self.model, self.optimizer = model, optimizer
         self.momentum = optimizer.hyperparams["momentum"]
         self.weight_decay = optimizer.hyperparams["weight_decay"]

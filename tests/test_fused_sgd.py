@@ -143,6 +143,7 @@ def test_fit_diverges_at_the_same_step_on_both_paths():
     lambda params: SGD(params, lr=0.1, momentum=0.9, nesterov=True),
     lambda params: SGD(params, lr=0.1, momentum=0.9, dampening=0.1),
     lambda params: SGD(params, lr=0.1, momentum=1.5),
+    lambda params: SGD(params, lr=0.1, momentum=0.9, maximize=True),  # the fused step descends
     lambda params: SGD([p.copy() for p in params], lr=0.1, momentum=0.9),  # not the model's
     lambda params: Adam(params),
 ])
@@ -153,3 +154,20 @@ def test_applies_only_to_plain_momentum_sgd_over_the_models_params(make_optimize
     with pytest.raises(ValueError, match="plain momentum SGD"):
         FusedMomentumSGD(model, optimizer)
     assert applies(model, SGD(model.params, lr=0.1, momentum=0.9, weight_decay=1e-4))
+
+
+def test_fit_with_maximize_takes_the_plain_path():
+    """fit falls back to optimizer.step (bit for bit fused=False), which ascends the loss."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 6), dtype=np.float32), rng.integers(0, 3, 40)
+    models, histories = [], []
+    for fused in (True, False):
+        model = MLP([6, 8, 3], seed=1)
+        optimizer = SGD(model.params, lr=0.05, momentum=0.9, maximize=True)
+        histories.append(fit(model, optimizer, X, y, epochs=3, batch_size=10, progress=False,
+                             fused=fused))
+        models.append(model)
+    np.testing.assert_array_equal(histories[0].losses, histories[1].losses, strict=True)
+    assert histories[0].losses[-1] > histories[0].losses[0]
+    for ours, theirs in zip(*(model.params for model in models)):
+        np.testing.assert_array_equal(ours, theirs, strict=True)

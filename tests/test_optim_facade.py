@@ -1,6 +1,7 @@
 """The facades: in-place updates, settable lr, inspectable state, and equality with the
 pure rules."""
 
+import inspect
 import itertools
 
 import numpy as np
@@ -20,9 +21,10 @@ def random_params_and_grads(seed, num_steps):
 
 
 SGD_KWARGS = [
-    dict(momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
-    for momentum, dampening, weight_decay, nesterov in itertools.product(
-        [0.0, 0.9], [0.0, 0.3], [0.0, 0.01], [False, True]
+    dict(momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+         maximize=maximize)
+    for momentum, dampening, weight_decay, nesterov, maximize in itertools.product(
+        [0.0, 0.9], [0.0, 0.3], [0.0, 0.01], [False, True], [False, True]
     )
     if not (nesterov and (momentum == 0 or dampening != 0))
 ]
@@ -87,6 +89,27 @@ FACADES = {
     "Adam small beta1": (
         optim.Adam, {"betas": (0.0, 0.5), "weight_decay": 0.1},
         optim.adam_init, optim.adam_update,
+    ),
+    # maximize negates the gradient first, before the weight decay and everything else
+    "SGD maximize": (
+        optim.SGD, {"momentum": 0.9, "weight_decay": 0.1, "maximize": True},
+        optim.sgd_init, optim.sgd_update,
+    ),
+    "Adagrad maximize": (
+        optim.Adagrad, {"weight_decay": 0.1, "initial_accumulator_value": 0.1, "maximize": True},
+        lambda p: optim.adagrad_init(p, 0.1), optim.adagrad_update,
+    ),
+    "RMSprop maximize": (
+        optim.RMSprop, {"momentum": 0.5, "centered": True, "weight_decay": 0.1, "maximize": True},
+        lambda p: optim.rmsprop_init(p, 0.5, True), optim.rmsprop_update,
+    ),
+    "Adam maximize": (
+        optim.Adam, {"amsgrad": True, "weight_decay": 0.01, "maximize": True},
+        lambda p: optim.adam_init(p, True), optim.adam_update,
+    ),
+    "AdamW maximize": (
+        optim.AdamW, {"betas": (0.8, 0.9), "maximize": True},
+        optim.adam_init, optim.adamw_update,
     ),
 }
 
@@ -183,21 +206,34 @@ def test_defaults_are_pytorchs():
     x = [np.zeros(2, dtype=np.float32)]
     assert optim.SGD(x).lr == 1e-3
     assert optim.SGD(x).hyperparams == dict(momentum=0.0, dampening=0.0, weight_decay=0.0,
-                                            nesterov=False)
+                                            nesterov=False, maximize=False)
     assert optim.Adagrad(x).lr == 1e-2
-    assert optim.Adagrad(x).hyperparams == dict(lr_decay=0.0, weight_decay=0.0, eps=1e-10)
+    assert optim.Adagrad(x).hyperparams == dict(lr_decay=0.0, weight_decay=0.0, eps=1e-10,
+                                                maximize=False)
     assert optim.Adagrad(x).initial_accumulator_value == 0.0
     assert optim.RMSprop(x).lr == 1e-2
     assert optim.RMSprop(x).hyperparams == dict(alpha=0.99, eps=1e-8, weight_decay=0.0,
-                                                momentum=0.0, centered=False)
+                                                momentum=0.0, centered=False, maximize=False)
     assert optim.Adam(x).lr == 1e-3
     assert optim.Adam(x).hyperparams == dict(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                                             amsgrad=False)
+                                             amsgrad=False, maximize=False)
     assert optim.AdamW(x).hyperparams == dict(betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                                              amsgrad=False)
+                                              amsgrad=False, maximize=False)
 
 
 def test_repr_names_the_settings():
     assert repr(optim.SGD([np.zeros(1)], lr=0.1, momentum=0.9)) == (
-        "SGD(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False)"
+        "SGD(lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False, "
+        "maximize=False)"
     )
+
+
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adagrad, optim.RMSprop, optim.Adam, optim.AdamW])
+def test_maximize_is_keyword_only_and_stored_as_a_bool(cls):
+    """Keyword-only, as in PyTorch's SGD, Adagrad, Adam and AdamW; PyTorch's RMSprop also takes
+    it by position, after ``capturable`` and ``foreach``, which have no counterpart here."""
+    parameter = inspect.signature(cls).parameters["maximize"]
+    assert parameter.kind is inspect.Parameter.KEYWORD_ONLY and parameter.default is False
+    x = [np.zeros(2, dtype=np.float32)]
+    assert cls(x, maximize=1).hyperparams["maximize"] is True
+    assert "maximize=True" in repr(cls(x, maximize=True))

@@ -76,6 +76,22 @@ def test_rules_are_pure_and_stay_float32(arrays, name):
 
 
 @SMALL_SETTINGS
+@given(param_and_grad(), st.sampled_from(sorted(set(RULES) - {"gd"})))
+def test_maximize_is_minimizing_with_the_gradient_negated(arrays, name):
+    """Two steps, bit for bit: negation is exact, and it comes before everything else."""
+    param, grad = arrays
+    init, update, kwargs = RULES[name]
+    results = []
+    for maximize, sign in [(True, 1), (False, -1)]:
+        new_param, state = param, init(param)
+        for _ in range(2):
+            new_param, state = update(new_param, sign * grad, state, maximize=maximize, **kwargs)
+        results.append([new_param] + state_arrays(state))
+    for ascended, descended in zip(*results):
+        np.testing.assert_array_equal(ascended, descended, strict=True)
+
+
+@SMALL_SETTINGS
 @given(param_and_grad(), st.floats(0.0, 1.0), st.floats(0.0, 0.5))
 def test_sgd_without_momentum_is_gradient_descent(arrays, lr, dampening):
     param, grad = arrays

@@ -152,3 +152,26 @@ def test_adam_and_adamw_match_torch(name, kwargs):
 @pytest.mark.parametrize("name", ["Adagrad", "RMSprop", "Adam", "AdamW"])
 def test_defaults_match_torch(name):
     assert_matches_torch(name, {})
+
+
+# maximize=True negates the gradient before anything else: a few configurations per optimizer,
+# with every option that reads the gradient after the negation (decay, momentum, centering, ...).
+MAXIMIZE_CASES = [
+    ("SGD", dict(lr=0.05)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.3, weight_decay=0.05)),
+    ("SGD", dict(lr=0.05, momentum=0.9, weight_decay=0.05, nesterov=True)),
+    ("Adagrad", dict(lr=0.5, lr_decay=0.01, initial_accumulator_value=0.1, eps=1e-3)),
+    ("Adagrad", dict(lr=0.01, weight_decay=0.05)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, eps=1e-3, weight_decay=0.05, momentum=0.9,
+                     centered=True)),
+    ("RMSprop", dict(lr=0.001, weight_decay=0.05)),
+    ("Adam", dict(lr=0.05, betas=(0.5, 0.9), eps=1e-3, weight_decay=0.05, amsgrad=True)),
+    ("Adam", dict(lr=0.001)),
+    ("AdamW", dict(lr=0.05, betas=(0.5, 0.9), eps=1e-3, weight_decay=0.05, amsgrad=True)),
+    ("AdamW", dict(lr=0.001)),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", MAXIMIZE_CASES, ids=str)
+def test_maximize_matches_torch(name, kwargs):
+    assert_matches_torch(name, {**kwargs, "maximize": True})

@@ -4,10 +4,10 @@ Each rule is a pair of pure functions, ``<name>_init(param) -> state`` and
 ``<name>_update(param, grad, state, *, lr, ...) -> (new_param, new_state)``,
 whose state is a ``NamedTuple`` with fields named like PyTorch's state keys.
 Each facade (``GD``, ``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``, ``AdamW``)
-takes a list of float arrays, PyTorch's argument names and defaults (every argument of the
-algorithm except ``maximize``; PyTorch's implementation flags such as ``foreach`` and ``fused``
-have no counterpart), and updates the arrays in place on ``step(grads)``; ``opt.lr`` can be
-set between steps and ``opt.state`` holds one state per parameter.
+takes a list of float arrays, PyTorch's argument names and defaults (PyTorch's implementation
+flags such as ``foreach`` and ``fused`` have no counterpart), and updates the arrays in place on
+``step(grads)``; ``opt.lr`` can be set between steps and ``opt.state`` holds one state per
+parameter.
 
 Examples
 --------

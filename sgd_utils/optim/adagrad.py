@@ -21,11 +21,13 @@ def adagrad_init(param, initial_accumulator_value=0.0):
     return AdagradState(step=0, sum=np.full_like(param, float(initial_accumulator_value)))
 
 
-def adagrad_update(param, grad, state, *, lr, lr_decay=0.0, weight_decay=0.0, eps=1e-10):
+def adagrad_update(param, grad, state, *, lr, lr_decay=0.0, weight_decay=0.0, eps=1e-10,
+                   maximize=False):
     r"""One step of AdaGrad (PyTorch's rule).
 
     .. math::
 
+        g &\leftarrow -g \quad \text{(maximize)} \\
         t &\leftarrow t + 1 \\
         g &\leftarrow g + \lambda \theta \\
         \tilde\gamma &\leftarrow \gamma / (1 + (t - 1) \eta) \\
@@ -46,6 +48,9 @@ def adagrad_update(param, grad, state, *, lr, lr_decay=0.0, weight_decay=0.0, ep
         From :func:`adagrad_init` or the previous call.
     lr, lr_decay, weight_decay, eps : float
         :math:`\gamma, \eta, \lambda, \epsilon` above, all >= 0 (checked by :class:`Adagrad`).
+    maximize : bool
+        Maximise the objective instead of minimising it: the gradient is negated before
+        anything else (so weight decay still shrinks :math:`\theta`), as in PyTorch.
 
     Returns
     -------
@@ -72,6 +77,8 @@ def adagrad_update(param, grad, state, *, lr, lr_decay=0.0, weight_decay=0.0, ep
     (array([ 0.5, -1.5], dtype=float32), 1)
     """
     lr, lr_decay, weight_decay, eps = float(lr), float(lr_decay), float(weight_decay), float(eps)
+    if maximize:
+        grad = -grad
     step = state.step + 1
     if weight_decay != 0:
         grad = grad + weight_decay * param
@@ -85,7 +92,7 @@ class Adagrad(Optimizer):
     r"""AdaGrad, as ``torch.optim.Adagrad``, updating ``params`` in place.
 
     The facade of :func:`adagrad_update` (see there for the maths); arguments,
-    defaults and checks are PyTorch's (``maximize`` excepted).
+    defaults and checks are PyTorch's.
 
     Examples
     --------
@@ -100,7 +107,7 @@ class Adagrad(Optimizer):
     update_rule = staticmethod(adagrad_update)
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10):
+                 eps=1e-10, *, maximize=False):
         self.initial_accumulator_value = check_non_negative("initial_accumulator_value",
                                                             initial_accumulator_value)
         super().__init__(
@@ -109,6 +116,7 @@ class Adagrad(Optimizer):
             lr_decay=check_non_negative("lr_decay", lr_decay),
             weight_decay=check_non_negative("weight_decay", weight_decay),
             eps=check_non_negative("eps", eps),
+            maximize=bool(maximize),
         )
 
     def init_state(self, param):
@@ -121,10 +129,13 @@ class Adagrad(Optimizer):
                                       **self.hyperparams)
 
 
-def _adagrad_step_in_place(param, grad, state, scratch, *, lr, lr_decay, weight_decay, eps):
+def _adagrad_step_in_place(param, grad, state, scratch, *, lr, lr_decay, weight_decay, eps,
+                           maximize):
     """:func:`adagrad_update` writing ``param`` in place, with the same operations in the
     same order."""
     std, update = scratch
+    if maximize:
+        grad = -grad  # a new array (maximize is rare); the scratch arrays are used below
     step = state.step + 1
     if weight_decay != 0:
         grad = grad + weight_decay * param

@@ -33,11 +33,12 @@ def adam_init(param, amsgrad=False):
 
 
 def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                amsgrad=False):
+                amsgrad=False, maximize=False):
     r"""One step of Adam, optionally AMSGrad, with L2 weight decay (PyTorch's rule).
 
     .. math::
 
+        g &\leftarrow -g \quad \text{(maximize)} \\
         t &\leftarrow t + 1 \\
         g &\leftarrow g + \lambda \theta \\
         m &\leftarrow \beta_1 m + (1 - \beta_1) g \\
@@ -68,6 +69,9 @@ def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, we
         :math:`(\beta_1, \beta_2)`, each in [0, 1).
     amsgrad : bool
         Normalise by the running maximum of :math:`v` (Reddi, Kale and Kumar, 2018).
+    maximize : bool
+        Maximise the objective instead of minimising it: the gradient is negated before
+        anything else (so weight decay still shrinks :math:`\theta`), as in PyTorch.
 
     Returns
     -------
@@ -97,16 +101,17 @@ def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, we
     >>> new_x.round(5), state.step  # eps makes it slightly less than lr
     (array([ 0.5, -1.5], dtype=float32), 1)
     """
-    return _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad,
+    return _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, maximize,
                       decoupled_weight_decay=False)
 
 
 def adamw_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False):
+                 amsgrad=False, maximize=False):
     r"""One step of AdamW: Adam with decoupled weight decay (PyTorch's rule).
 
     .. math::
 
+        g &\leftarrow -g \quad \text{(maximize)} \\
         \theta &\leftarrow \theta (1 - \gamma \lambda) \\
         \theta &\leftarrow \text{the Adam step of } \theta \text{ with gradient } g
             \text{ and no weight decay (see } \texttt{adam\_update}\text{)}
@@ -133,14 +138,17 @@ def adamw_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, w
     >>> new_x
     array([ 0.95, -1.9 ], dtype=float32)
     """
-    return _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad,
+    return _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, maximize,
                       decoupled_weight_decay=True)
 
 
-def _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay):
+def _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, maximize,
+               decoupled_weight_decay):
     """The step shared by Adam and AdamW, in the order of PyTorch's ``_single_tensor_adam``."""
     lr, eps, weight_decay = float(lr), float(eps), float(weight_decay)
     beta1, beta2 = float(betas[0]), float(betas[1])
+    if maximize:
+        grad = -grad
     step = state.step + 1
     if weight_decay != 0:
         if decoupled_weight_decay:
@@ -162,7 +170,7 @@ def _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, decoup
 
 
 def _adam_step_in_place(param, grad, state, scratch, lr, decoupled_weight_decay, *, betas, eps,
-                        weight_decay, amsgrad):
+                        weight_decay, amsgrad, maximize):
     """:func:`_adam_step` writing ``param`` in place, with the same operations in the same order.
 
     Temporaries go to the two ``scratch`` arrays; the moments are still new
@@ -170,6 +178,8 @@ def _adam_step_in_place(param, grad, state, scratch, lr, decoupled_weight_decay,
     """
     beta1, beta2 = betas
     work, update = scratch
+    if maximize:
+        grad = -grad  # a new array (maximize is rare); the scratch arrays are used below
     step = state.step + 1
     if weight_decay != 0:
         if decoupled_weight_decay:
@@ -199,8 +209,7 @@ class Adam(Optimizer):
     r"""Adam, as ``torch.optim.Adam``, updating ``params`` in place.
 
     The facade of :func:`adam_update` (see there for the maths and how it
-    differs from Keras's Adam); arguments, defaults and checks are PyTorch's
-    (``maximize`` excepted).
+    differs from Keras's Adam); arguments, defaults and checks are PyTorch's.
     :meth:`step` performs the rule's operations in the same order through
     preallocated arrays (fresh temporaries for a 784x128 weight cost page
     faults); a test checks it agrees with the rule bit for bit.
@@ -219,7 +228,7 @@ class Adam(Optimizer):
     decoupled_weight_decay = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False):
+                 amsgrad=False, *, maximize=False):
         super().__init__(
             params,
             lr,
@@ -227,6 +236,7 @@ class Adam(Optimizer):
             eps=check_non_negative("eps", eps),
             weight_decay=check_non_negative("weight_decay", weight_decay),
             amsgrad=bool(amsgrad),
+            maximize=bool(maximize),
         )
 
     def init_state(self, param):
@@ -260,6 +270,6 @@ class AdamW(Adam):
     decoupled_weight_decay = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False):
+                 amsgrad=False, *, maximize=False):
         super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad)
+                         amsgrad=amsgrad, maximize=maximize)

@@ -33,11 +33,12 @@ def rmsprop_init(param, momentum=0.0, centered=False):
 
 
 def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                   centered=False):
+                   centered=False, maximize=False):
     r"""One step of RMSprop, optionally centered and with momentum (PyTorch's rule).
 
     .. math::
 
+        g &\leftarrow -g \quad \text{(maximize)} \\
         g &\leftarrow g + \lambda \theta \\
         v &\leftarrow \alpha v + (1 - \alpha) g^2 \\
         \bar g &\leftarrow \alpha \bar g + (1 - \alpha) g
@@ -66,6 +67,9 @@ def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay
         :class:`RMSprop`).
     centered : bool
         Divide by an estimate of the gradient's standard deviation rather than its root mean square.
+    maximize : bool
+        Maximise the objective instead of minimising it: the gradient is negated before
+        anything else (so weight decay still shrinks :math:`\theta`), as in PyTorch.
 
     Returns
     -------
@@ -95,6 +99,8 @@ def rmsprop_update(param, grad, state, *, lr, alpha=0.99, eps=1e-8, weight_decay
     """
     lr, alpha, eps = float(lr), float(alpha), float(eps)
     weight_decay, momentum = float(weight_decay), float(momentum)
+    if maximize:
+        grad = -grad
     if weight_decay != 0:
         grad = grad + weight_decay * param
     square_avg = alpha * state.square_avg + (1 - alpha) * grad * grad
@@ -119,7 +125,7 @@ class RMSprop(Optimizer):
     r"""RMSprop, as ``torch.optim.RMSprop``, updating ``params`` in place.
 
     The facade of :func:`rmsprop_update` (see there for the maths); arguments,
-    defaults and checks are PyTorch's (``maximize`` excepted).
+    defaults and checks are PyTorch's.
 
     Examples
     --------
@@ -134,7 +140,7 @@ class RMSprop(Optimizer):
     update_rule = staticmethod(rmsprop_update)
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False):
+                 centered=False, *, maximize=False):
         super().__init__(
             params,
             lr,
@@ -143,6 +149,7 @@ class RMSprop(Optimizer):
             weight_decay=check_non_negative("weight_decay", weight_decay),
             momentum=check_non_negative("momentum", momentum),
             centered=bool(centered),
+            maximize=bool(maximize),
         )
 
     def init_state(self, param):
@@ -156,7 +163,7 @@ class RMSprop(Optimizer):
 
 
 def _rmsprop_step_in_place(param, grad, state, scratch, *, lr, alpha, eps, weight_decay, momentum,
-                           centered):
+                           centered, maximize):
     """:func:`rmsprop_update` writing ``param`` in place, with the same operations in
     the same order.
 
@@ -164,6 +171,8 @@ def _rmsprop_step_in_place(param, grad, state, scratch, *, lr, alpha, eps, weigh
     stays intact.
     """
     avg, update = scratch
+    if maximize:
+        grad = -grad  # a new array (maximize is rare); the scratch arrays are used below
     if weight_decay != 0:
         grad = grad + weight_decay * param
     square_avg = np.multiply(state.square_avg, alpha, out=np.empty_like(param))

@@ -63,12 +63,13 @@ def sgd_init(param):
 
 
 def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
-               nesterov=False):
+               nesterov=False, maximize=False):
     r"""One step of SGD with momentum, dampening, Nesterov momentum and weight decay
     (PyTorch's rule).
 
     .. math::
 
+        g &\leftarrow -g \quad \text{(maximize)} \\
         g &\leftarrow g + \lambda \theta \\
         b &\leftarrow \begin{cases} g & \text{at the first step} \\
                                     \mu b + (1 - \tau) g & \text{afterwards} \end{cases} \\
@@ -92,6 +93,9 @@ def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_de
         :math:`\gamma, \mu, \tau, \lambda` above, all >= 0 (checked by :class:`SGD`).
     nesterov : bool
         Use Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
+    maximize : bool
+        Maximise the objective instead of minimising it: the gradient is negated before
+        anything else (so weight decay still shrinks :math:`\theta`), as in PyTorch.
 
     Returns
     -------
@@ -123,6 +127,8 @@ def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, weight_de
     """
     lr, momentum = float(lr), float(momentum)
     dampening, weight_decay = float(dampening), float(weight_decay)
+    if maximize:
+        grad = -grad
     if weight_decay != 0:
         grad = grad + weight_decay * param
     buffer = state.momentum_buffer
@@ -168,8 +174,7 @@ class SGD(Optimizer):
     ``params`` in place.
 
     The facade of :func:`sgd_update` (see there for the maths and how it relates
-    to Sutskever's momentum); arguments, defaults and checks are PyTorch's
-    (``maximize`` excepted).
+    to Sutskever's momentum); arguments, defaults and checks are PyTorch's.
 
     Parameters
     ----------
@@ -180,6 +185,8 @@ class SGD(Optimizer):
         and L2 weight decay :math:`\lambda`.
     nesterov : bool
         Nesterov momentum; requires ``momentum > 0`` and ``dampening == 0``.
+    maximize : bool
+        Maximise the objective (step along the gradient); keyword-only, as in PyTorch.
 
     Notes
     -----
@@ -202,7 +209,8 @@ class SGD(Optimizer):
     init_rule = staticmethod(sgd_init)
     update_rule = staticmethod(sgd_update)
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False):
         momentum = check_non_negative("momentum", momentum)
         dampening = float(dampening)  # PyTorch does not restrict dampening
         weight_decay = check_non_negative("weight_decay", weight_decay)
@@ -213,7 +221,7 @@ class SGD(Optimizer):
             )
         super().__init__(
             params, lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-            nesterov=bool(nesterov)
+            nesterov=bool(nesterov), maximize=bool(maximize)
         )
 
     def update_in_place(self, index, param, grad, state):
@@ -223,12 +231,14 @@ class SGD(Optimizer):
 
 
 def _sgd_step_inplace(param, grad, state, scratch, *, lr, momentum, dampening, weight_decay,
-                      nesterov):
+                      nesterov, maximize):
     """:func:`sgd_update` writing ``param`` in place, with the same operations in the same order.
 
     ``scratch`` is a pair of preallocated arrays shaped like ``param`` for the temporaries.
     """
     update, decayed_grad = scratch
+    if maximize:
+        grad = -grad  # a new array: in scratch it would be overwritten (weight decay, Nesterov)
     if weight_decay != 0:
         # grad + weight_decay * param (a sum rounds the same either way round)
         grad = np.add(np.multiply(param, weight_decay, out=decayed_grad), grad, out=decayed_grad)
