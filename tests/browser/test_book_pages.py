@@ -56,9 +56,13 @@ def wait_for_maths(page):
 
 
 def figure_png(page, handle):
-    """Screenshot of the widget area that holds ``handle`` (the slider's knob)."""
+    """Screenshot of the figure that the slider of ``handle`` (its knob) drives: the one visible
+    image in the slider figure's box. Not the whole box: its knob and readout move with the
+    slider, so a screenshot of it changes even when the figure does not."""
     area = handle.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][last()]")
-    return area.screenshot()
+    image = area.locator(".widget-image:visible")
+    assert image.count() == 1, f"{image.count()} visible figures in one slider figure"
+    return image.screenshot()
 
 
 def move_slider(page, handle):
