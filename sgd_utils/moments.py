@@ -83,9 +83,10 @@ def expected_loss_gaps(problem, start, lrs, batch_size):
     lrs = np.asarray(lrs, dtype=np.float64)
     if lrs.ndim not in (1, 2) or not np.all(np.isfinite(lrs) & (lrs >= 0)):
         raise ValueError("lrs must be a 1-D or 2-D array of finite learning rates >= 0")
-    error = np.asarray(start, dtype=np.float64) - problem.minimizer
-    if error.shape != (d,):
-        raise ValueError(f"start must have shape ({d},), got {np.shape(start)}")
+    start = np.asarray(start, dtype=np.float64)
+    if start.shape != (d,):  # before subtracting: broadcasting would take a scalar as (s, ..., s)
+        raise ValueError(f"start must have shape ({d},), got {start.shape}")
+    error = start - problem.minimizer
     X = problem.X
     hessian = X.T @ X / n
     residuals = X @ problem.minimizer - problem.y                        # r_i, (n,)

@@ -1,5 +1,7 @@
-"""Tests for sgd_utils.moments: the expected loss of SGD under a schedule, against runs and
-fixed points."""
+"""Tests for sgd_utils.moments: the expected loss of SGD under a schedule, against runs, exact
+enumeration and fixed points."""
+
+import itertools
 
 import numpy as np
 import pytest
@@ -65,6 +67,29 @@ def test_matches_the_average_of_many_independent_batch_runs_under_a_schedule(pro
         assert abs(measured[t] - expected[t]) < 4 * standard_error[t] + 0.02 * expected[t], t
 
 
+def test_equals_the_exact_average_over_every_sequence_of_batches():
+    """Exact oracle: every one of the C(6, 2)^3 = 3375 sequences of batches of 3 steps, each batch
+    a set of B = 2 distinct samples drawn afresh every step (as the recursion assumes), weighted
+    equally. No sampling error, so it sees the terms the simulation above cannot: the cross term
+    K(m) and the finite-population factor (n - B) / (B (n - 1)) = 1/3 (not 1/B = 1/2)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 2))
+    X[:, 0] = np.abs(X[:, 0]) + 0.3
+    # A target the linear model cannot fit, so residuals correlate with x and the cross term
+    # K(m) = (2/n) sum_i r_i (x_i . m) A_i is far from zero while the mean error m is.
+    problem = LeastSquares.from_data(X, X[:, 0] ** 2 - X[:, 1])
+    start, lrs, batch_size = problem.minimizer + np.array([1.0, -0.5]), [0.3, 0.2, 0.25], 2
+    batches = [list(b) for b in itertools.combinations(range(problem.num_samples), batch_size)]
+    points = [start]  # every point reachable after t steps, one per sequence of batches
+    enumerated = [gaps_of(problem, np.array(points)).mean()]
+    for lr in lrs:
+        points = [w - lr * problem.grad(w, b) for w in points for b in batches]
+        enumerated.append(gaps_of(problem, np.array(points)).mean())
+    assert len(points) == 15**3
+    expected = expected_loss_gaps(problem, start, lrs, batch_size)
+    np.testing.assert_allclose(expected, enumerated, rtol=1e-10)
+
+
 def test_shuffled_epochs_stay_below_the_independent_batch_prediction(problem):
     """Random reshuffling lowers the floor; the recursion is an upper estimate for
     shuffled epochs."""
@@ -80,13 +105,25 @@ def test_zero_rate_keeps_the_start(problem):
     np.testing.assert_allclose(gaps, problem.loss(start) - problem.min_loss, rtol=1e-10)
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(batch_size=0), dict(batch_size=401), dict(batch_size=2.0),
-    dict(lrs=[0.1, -0.1]), dict(lrs=[[[0.1]]]), dict(lrs=[np.nan]), dict(start=np.zeros(2)),
+# match= names the argument, so that NumPy's own errors (e.g. a broadcasting ValueError from a
+# start of the wrong shape) cannot stand in for a missing check.
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(batch_size=0), r"batch_size must be an integer in \[1, 400\], got batch_size=0"),
+    (dict(batch_size=401), r"batch_size must be .* got batch_size=401"),
+    (dict(batch_size=2.0), r"batch_size must be .* got batch_size=2\.0"),
+    (dict(lrs=[0.1, -0.1]), "lrs must be a 1-D or 2-D array of finite learning rates >= 0"),
+    (dict(lrs=[[[0.1]]]), "lrs must be a 1-D or 2-D array"),
+    (dict(lrs=[np.nan]), "lrs must be .* finite"),
+    (dict(lrs=[0.1, np.inf]), "lrs must be .* finite"),  # inf >= 0: only the finiteness check
+    (dict(start=np.zeros((3, 3))), r"start must have shape \(3,\), got \(3, 3\)"),
+    # A start of the wrong length, or of length 1, which broadcasting would take as (s, s, s).
+    (dict(start=np.zeros(2)), r"start must have shape \(3,\), got \(2,\)"),
+    (dict(start=[0.0]), r"start must have shape \(3,\), got \(1,\)"),
+    (dict(start=0.0), r"start must have shape \(3,\), got \(\)"),
 ])
-def test_bad_arguments_raise(problem, kwargs):
+def test_bad_arguments_raise(problem, kwargs, match):
     arguments = dict(start=np.zeros(3), lrs=[0.1], batch_size=2) | kwargs
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=match):
         expected_loss_gaps(problem, **arguments)
 
 

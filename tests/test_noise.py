@@ -79,6 +79,43 @@ def test_stationary_covariance_is_a_fixed_point(tiny):
     assert np.allclose(c, m @ c @ m + lr**2 / batch_size * (n - batch_size) / (n - 1) * noise)
 
 
+def test_stationary_covariance_equals_the_limit_of_exactly_averaged_batch_steps():
+    """Oracle, independent of the package's closed form: the exact second moment of the error,
+    propagated step by step as the mean over every batch of B distinct samples, from the SGD
+    step alone (no A_i, no fourth moments, no (n - B) / (n - 1)), until it stops changing. The
+    whole matrix C is compared, off-diagonal entries included."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((6, 2))
+    X[:, 1] = X[:, 0] + 0.5 * X[:, 1]  # correlated features: H, and so C, far from diagonal
+    problem = LeastSquares.from_data(X, X[:, 0] ** 2 + rng.standard_normal(6))
+    lr, batch_size, d = 1.0, 2, problem.dim  # half the mean-square stability limit (2.16)
+    # One step with batch b is affine, w - w* -> L_b (w - w*) + c_b; read L_b and c_b off the step
+    # itself. With z = (w - w*, 1), z -> M_b z and Z = E[z z^T] -> mean_b M_b Z M_b^T, which is
+    # vec Z -> mean_b (M_b (x) M_b) vec Z for row-major vec.
+    def step(w, batch):
+        return w - lr * problem.grad(w, list(batch))
+
+    maps = []
+    for batch in itertools.combinations(range(problem.num_samples), batch_size):
+        at_minimum = step(problem.minimizer, batch)
+        affine = np.eye(d + 1)
+        affine[:d, :d] = np.column_stack([step(problem.minimizer + unit, batch) - at_minimum
+                                          for unit in np.eye(d)])
+        affine[:d, d] = at_minimum - problem.minimizer
+        maps.append(np.kron(affine, affine))
+    one_step = np.mean(maps, axis=0)
+    steps = np.linalg.matrix_power(one_step, 2**12)  # 4096 steps from w = w*: the transient,
+    start = np.zeros((d + 1, d + 1))                  # at most 0.95^t, has died out
+    start[d, d] = 1.0
+    moment = (steps @ start.ravel()).reshape(d + 1, d + 1)
+    np.testing.assert_allclose((steps @ steps @ start.ravel()).reshape(d + 1, d + 1), moment,
+                               rtol=1e-12)  # converged: 4096 more steps change nothing
+    covariance = stationary_covariance(problem, lr, batch_size)
+    assert covariance[0, 1] > 0.4 * np.sqrt(covariance[0, 0] * covariance[1, 1])
+    # Exact on both sides: the only tolerance is for rounding in the 12 squarings.
+    np.testing.assert_allclose(covariance, moment[:d, :d], rtol=1e-10)
+
+
 def test_sgd_path_equals_the_runner_bit_for_bit(tiny):
     start = np.array([2.0, -1.0])
     for batch_size, schedule in ((1, None), (3, None), (2, InverseTime(a=1.0, b=5.0))):

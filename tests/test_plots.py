@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.contour import ContourSet  # noqa: E402
 
-from sgd_utils.descent import run  # noqa: E402
+from sgd_utils.descent import Trace, run  # noqa: E402
 from sgd_utils.optim import GD, SGD  # noqa: E402
 from sgd_utils.plots import plot_contours, plot_losses, plot_trajectory  # noqa: E402
 from sgd_utils.problems import (Himmelblau, LeastSquares, LogisticRegression,  # noqa: E402
@@ -32,6 +32,20 @@ def contour_sets(ax):
     return [artist for artist in ax.collections if isinstance(artist, ContourSet)]
 
 
+def crosses_of(ax):
+    return [line for line in ax.lines if line.get_marker() == "x"]
+
+
+def diverged_trace():
+    """A hand-made Trace whose last point is no longer finite: run() stops while everything is
+    still finite, so only such a trace reaches the 'last finite point' branches of the plots.
+    Its gaps are 4, 0.5, 2, inf: the last finite one (2.0) is neither the first nor the least."""
+    params = np.array([[1.0, 2.0], [0.5, -1.0], [3.0, 4.0], [np.inf, np.nan]])
+    return Trace(params=params, losses=np.array([5.0, 1.5, 3.0, np.inf]),
+                 lrs=np.full(3, 0.1), states=[None] * 4, diverged_at=3, min_loss=1.0,
+                 label="hand-made")
+
+
 def test_contours_are_log_spaced_and_mark_every_minimizer(ax):
     problem = Himmelblau()
     contours = plot_contours(problem, ax, num_levels=12)
@@ -43,6 +57,21 @@ def test_contours_are_log_spaced_and_mark_every_minimizer(ax):
     assert len(stars) == 1
     np.testing.assert_allclose(np.column_stack(stars[0].get_data()), problem.minimizers)
     assert ax.get_xlim() == (-5.0, 5.0) and ax.get_ylim() == (-5.0, 5.0)
+
+
+def test_contour_levels_span_six_decades_below_the_largest_gap(ax):
+    # The docstring: log-spaced levels "over at most six decades below the largest gap". On
+    # a 40 x 40 grid of Rosenbrock the gaps run from about 7e-4 to 2509, more than six decades,
+    # so the cap decides the lowest level.
+    problem, resolution = Rosenbrock(), 40
+    contours = plot_contours(problem, ax, resolution=resolution, num_levels=15)
+    x_min, x_max, y_min, y_max = problem.bounds
+    xs, ys = np.meshgrid(np.linspace(x_min, x_max, resolution),
+                         np.linspace(y_min, y_max, resolution))
+    gaps = problem.loss_grid(xs, ys) - problem.min_loss
+    assert gaps[gaps > 0].min() < 1e-6 * gaps.max()  # the cap, not the data, binds
+    assert contours.levels[-1] == pytest.approx(gaps.max(), rel=1e-12)
+    assert contours.levels[0] == pytest.approx(1e-6 * gaps.max(), rel=1e-12)
 
 
 def test_saddle_contours_fall_back_to_linear_levels(ax):
@@ -81,6 +110,41 @@ def test_diverged_trajectory_ends_with_a_cross(ax):
     np.testing.assert_array_equal(crosses[0].get_xydata()[0], trace.params[-1])
 
 
+def test_trajectory_of_a_non_finite_run_crosses_its_last_finite_point(ax):
+    trace = diverged_trace()
+    plot_trajectory(trace, ax)
+    (cross,) = crosses_of(ax)
+    np.testing.assert_array_equal(cross.get_xydata()[0], [3.0, 4.0])  # params[2], not params[-1]
+
+
+def test_trajectory_draws_the_chosen_coordinates_of_a_3d_run(ax):
+    trace = run(Quadratic([1.0, 2.0, 3.0]), GD([np.array([1.0, -2.0, 3.0])], lr=0.1), 10)
+    line = plot_trajectory(trace, ax, coordinates=(2, 0), color="tab:red")
+    np.testing.assert_array_equal(line.get_xdata(), trace.params[:, 2])
+    np.testing.assert_array_equal(line.get_ydata(), trace.params[:, 0])
+    (start,) = [other for other in ax.lines if other.get_label() == "_start"]
+    np.testing.assert_array_equal(start.get_xydata()[0], [3.0, 1.0])
+    assert line.get_color() == start.get_color() == "tab:red"
+
+
+def test_loss_curve_of_a_non_finite_run_crosses_at_its_last_finite_gap(ax):
+    trace = diverged_trace()
+    (line,) = plot_losses(trace, ax)
+    np.testing.assert_array_equal(line.get_xdata(), [0, 1, 2, 3])  # step t at x = t
+    np.testing.assert_array_equal(line.get_ydata(), [4.0, 0.5, 2.0, np.nan])
+    (cross,) = crosses_of(ax)
+    assert tuple(cross.get_xydata()[0]) == (3.0, 2.0)  # at diverged_at, the last finite gap
+
+
+def test_loss_curves_take_one_colour_per_trace(ax):
+    problem = Quadratic([1.0, 10.0])
+    traces = [run(problem, GD([np.array([1.0, 1.0])], lr=lr), 20) for lr in (0.1, 0.3)]
+    lines = plot_losses(traces, ax, colors=["tab:green", "black"])
+    assert [line.get_color() for line in lines] == ["tab:green", "black"]
+    (cross,) = crosses_of(ax)  # the diverging run's cross takes its line's colour
+    assert cross.get_color() == "black"
+
+
 def test_loss_curves_are_log_scale_gaps_with_divergence_marked(ax):
     problem = Quadratic([1.0, 10.0])
     converging = run(problem, GD([np.array([1.0, 1.0])], lr=0.1), 40)
@@ -88,8 +152,10 @@ def test_loss_curves_are_log_scale_gaps_with_divergence_marked(ax):
     lines = plot_losses([converging, diverging], ax, labels=["lr 0.1", "lr 0.3"])
     assert ax.get_yscale() == "log" and len(lines) == 2
     np.testing.assert_allclose(lines[0].get_ydata(), converging.loss_gaps)
-    crosses = [line for line in ax.lines if line.get_marker() == "x"]
+    np.testing.assert_array_equal(lines[1].get_xdata(), np.arange(diverging.num_steps + 1))
+    crosses = crosses_of(ax)
     assert len(crosses) == 1 and crosses[0].get_xdata()[0] == diverging.diverged_at
+    assert crosses[0].get_ydata()[0] == diverging.loss_gaps[-1]  # its last, largest gap
     assert [text.get_text() for text in ax.get_legend().get_texts()] == ["lr 0.1", "lr 0.3"]
 
 

@@ -63,6 +63,14 @@ def test_inverse_time_constant_matches_the_linearised_recursion():
 
 def test_averaging_constant_and_measured_averaged_iterates():
     assert averaging_constant(np.diag([1.0, 2.0]), np.diag([3.0, 4.0])) == pytest.approx(3.0 + 1.0)
+    # A rotated H and a non-diagonal Sigma, where H^-1 is not diag(1 / diag H). By hand: H = Q
+    # diag(1, 4) Q^T with Q = [[3, -4], [4, 3]] / 5, so tr(H^-1 Sigma H^-1) = tr(H^-2 Sigma)
+    # = q1' Sigma q1 / 1 + q2' Sigma q2 / 16 = 90/25 + (35/25) / 16 = 3.6875.
+    H = np.array([[73.0, -36.0], [-36.0, 52.0]]) / 25
+    S = np.array([[2.0, 1.0], [1.0, 3.0]])
+    assert averaging_constant(H, S) == pytest.approx(3.6875, rel=1e-12)
+    assert averaging_constant(H, S) == pytest.approx(
+        np.trace(np.linalg.solve(H, np.linalg.solve(H, S).T)), rel=1e-12)
     trace = run_chains(PROBLEM, PROBLEM.minimizer, 0.02, 4000, num_chains=64, record_steps=[4000],
                        seed=1)
     measured = 4000 * trace.mean_sq_error(averaged=True)[-1]

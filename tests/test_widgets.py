@@ -130,11 +130,62 @@ def test_oversized_grid_is_refused_before_drawing_it():
     assert len(draw.calls) == 1  # refused from the first image's size, not after drawing 1000
 
 
-@pytest.mark.parametrize("sliders, error", [
-    ((), ValueError), (tuple(Slider(n, [1, 2]) for n in "abcd"), ValueError),
-    ((Slider("a", [1, 2]), Slider("a", [3, 4])), ValueError), (("lr",), TypeError)])
-def test_slider_figure_rejects_bad_sliders(sliders, error):
-    with pytest.raises(error):
+def test_state_bytes_is_the_size_of_the_images_in_base64():
+    # Oracle: the images really encoded, 4 characters per 3 bytes rounded up to a whole group of
+    # 4, which the estimate sum(len) * 4/3 misses by less than 4 characters per image.
+    figure = slider_figure(Recorder(), Slider("a", [1, 2, 3]), Slider("b", [1, 2]), mode="static",
+                           figsize=(2, 1.5), dpi=40)
+    encoded = sum(len(base64.b64encode(png)) for png in figure.images.values())
+    assert 0 <= encoded - figure.state_bytes < 4 * len(figure.images)
+
+
+def test_grid_over_budget_is_refused_after_drawing_when_the_first_image_looked_small_enough():
+    sliders = Slider("a", [1, 2, 3, 4]), Slider("b", [1, 2])
+    options = dict(mode="static", figsize=(2, 1.5), dpi=40)
+    needed = slider_figure(Recorder(), *sliders, **options).state_bytes
+    # 5% under what the grid needs: the estimate from the first image passes (it allows 20% over
+    # the budget, for images of uneven size), so only the check after drawing everything refuses.
+    budget_mb = needed / 1.05 / 1e6
+    draw = Recorder()
+    with pytest.raises(ValueError, match=r"8 positions needs .* over max_state_mb="):
+        slider_figure(draw, *sliders, max_state_mb=budget_mb, **options)
+    assert len(draw.calls) == 8  # refused after drawing, not from the first image
+    assert len(slider_figure(Recorder(), *sliders, max_state_mb=1.05 * needed / 1e6,
+                             **options).images) == 8  # 5% over: accepted
+
+
+@pytest.mark.parametrize("max_state_mb", [0, -1.0])
+def test_slider_figure_rejects_a_budget_that_is_not_positive(max_state_mb):
+    # Live mode draws no grid, so without the check nothing else would object.
+    with pytest.raises(ValueError, match=f"max_state_mb must be positive, got {max_state_mb}"):
+        slider_figure(Recorder(), Slider("lr", [0.1, 0.2]), mode="live", max_state_mb=max_state_mb)
+
+
+def test_slider_figure_rejects_a_draw_that_is_not_callable():
+    # Without the check, calling the string later raises a TypeError that does not name draw.
+    with pytest.raises(TypeError, match="draw must be callable, got str"):
+        slider_figure("plot", Slider("lr", [0.1, 0.2]), mode="live")
+
+
+@pytest.mark.parametrize("environment, continuous", [("static", True), ("live", False)])
+def test_sliders_update_continuously_only_in_static_mode(monkeypatch, environment, continuous):
+    # Static: switching precomputed images costs nothing, so follow the drag. Live: each position
+    # is drawn by the kernel, so redraw only where the slider is released.
+    monkeypatch.setenv("SGD_UTILS_SLIDERS", environment)
+    figure = slider_figure(Recorder(), Slider("a", [1, 2]), Slider("b", [1, 2]),
+                           figsize=(2, 1.5), dpi=40)
+    assert figure.mode == environment
+    assert [control.continuous_update for control in figure.controls] == [continuous] * 2
+
+
+@pytest.mark.parametrize("sliders, error, match", [
+    ((), ValueError, "1 to 3 sliders, got 0"),
+    (tuple(Slider(n, [1, 2]) for n in "abcd"), ValueError, "1 to 3 sliders, got 4"),
+    ((Slider("a", [1, 2]), Slider("a", [3, 4])), ValueError,
+     r"slider names must differ, got \['a', 'a'\]"),
+    (("lr",), TypeError, "sliders must be Slider instances")])
+def test_slider_figure_rejects_bad_sliders(sliders, error, match):
+    with pytest.raises(error, match=match):
         slider_figure(Recorder(), *sliders, mode="live")
 
 
