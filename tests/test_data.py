@@ -225,6 +225,16 @@ def test_load_mnist_idx_reads_gzipped_or_plain_files(tmp_path, gzipped):
     assert_is_test_mnist(load_mnist_idx(tmp_path))
 
 
+def test_load_mnist_idx_rejects_a_label_above_9(tmp_path):
+    for name, content in FILES.items():
+        (tmp_path / name).write_bytes(content)
+    labels = ARRAYS["train-labels-idx1-ubyte.gz"].copy()
+    labels[3] = 10  # a valid uint8 IDX file, but not a digit
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(labels)))
+    with pytest.raises(ValueError, match=r"train labels must be 12 uint8 digits 0\.\.9"):
+        load_mnist_idx(tmp_path)
+
+
 def test_load_mnist_idx_names_the_missing_file(tmp_path):
     for name, content in list(FILES.items())[:2]:
         (tmp_path / name).write_bytes(content)

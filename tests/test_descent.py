@@ -112,6 +112,20 @@ def test_divergence_stops_the_run_at_the_step_the_rule_predicts():
     assert trace.status == "diverged at step 10"
 
 
+def test_divergence_limit_is_at_least_the_factor_itself_for_a_small_start_gap():
+    # GD with lr 2.1 on x^2 / 2 multiplies x by 1 - 2.1 = -1.1 each step: from x = 1e-4 the gap
+    # is 5e-9 * 1.21**t. The limit is 1e6 * max(5e-9, 1) = 1e6, first exceeded when
+    # 1.21**t > 2e14, t > log(2e14) / log(1.21) = 172.7: step 173 (1e6 * 5e-9 would give 73).
+    trace = run(Quadratic([1.0]), GD([np.array([1e-4])], lr=2.1), 1000)
+    gap, first = 0.5 * 1e-4**2, None
+    for t in range(1, 1000):  # the same rule, step by step
+        gap *= 1.1**2
+        if gap > 1e6 * max(0.5 * 1e-4**2, 1.0):
+            first = t
+            break
+    assert trace.diverged_at == first == 173
+
+
 def test_float32_overflow_diverges_silently_with_non_finite_loss():
     x = np.array([-1.5, 2.0], dtype=np.float32)
     with warnings.catch_warnings():

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from sgd_utils.descent import run
+from sgd_utils.descent import epoch_batches, run
 from sgd_utils.optim import SGD
 from sgd_utils.parallel import (allreduce_mean, async_sgd, complete_mixing, consensus_distance,
                                 critical_lr, decentralized_sgd, delay_polynomial, delayed_rate,
@@ -36,6 +36,20 @@ def test_sync_data_parallel_is_large_batch_sgd_step_for_step(least_squares, num_
                  batch_size=num_workers * batch_size, seed=7)
     np.testing.assert_allclose(trace.params, oracle.params, rtol=0, atol=1e-13)
     np.testing.assert_allclose(trace.losses, oracle.losses, rtol=1e-12)
+
+
+def test_sync_data_parallel_weights_unequal_shards_by_their_size():
+    """97 samples in global batches of 4 * 5 = 20: each epoch ends with a batch of 17, which
+    np.array_split cuts 5/4/4/4, so only a size-weighted all-reduce is the batch's mean gradient
+    (an unweighted mean of the 4 shard means would give the first shard's samples more weight)."""
+    problem = LeastSquares(num_samples=97, dim=4, noise=0.3, seed=3)
+    assert [len(s) for s in np.array_split(np.arange(17), 4)] == [5, 4, 4, 4]
+    x0 = np.ones(4)
+    # 30 steps: the short batch is step 5 of every epoch of 5 steps, so 6 uneven steps
+    trace = sync_data_parallel(problem, x0, lr=0.05, num_steps=30, num_workers=4, batch_size=5,
+                               seed=7)
+    oracle = run(problem, SGD([x0.copy()], lr=0.05), 30, batch_size=20, seed=7)
+    np.testing.assert_allclose(trace.params, oracle.params, rtol=0, atol=1e-13)
 
 
 def test_allreduce_weights_by_shard_size():
@@ -173,6 +187,14 @@ def test_sparse_least_squares_rows_and_minimizer():
     np.put_along_axis(dense, problem.indices, problem.values, axis=1)
     np.testing.assert_allclose(dense.T @ (dense @ problem.minimizer - problem.targets), 0,
                                atol=1e-10)
+    # The noise is what the 20 parameters cannot fit: least squares leaves 200 - 20 of its 200
+    # degrees of freedom, a residual of about 0.1 * sqrt(180 / 200) per sample; none without it.
+    residual = dense @ problem.minimizer - problem.targets
+    assert np.sqrt(np.mean(residual**2)) == pytest.approx(0.1 * np.sqrt(180 / 200), rel=0.2)
+    exact = sparse_least_squares(200, 20, 3, noise=0.0, seed=1)
+    exact_dense = np.zeros((200, 20))
+    np.put_along_axis(exact_dense, exact.indices, exact.values, axis=1)
+    np.testing.assert_allclose(exact_dense @ exact.minimizer, exact.targets, atol=1e-12)
     with pytest.raises(ValueError, match="nnz"):
         sparse_least_squares(10, 3, 4)
 
@@ -192,6 +214,56 @@ def test_hogwild_with_one_worker_is_serial_sgd():
         x[coords] -= 0.3 * residual * problem.values[i]
     np.testing.assert_allclose(result.x, x, rtol=1e-12, atol=1e-14)
     assert np.all(result.stale_reads == 0) and len(result.losses) == 6
+
+
+def replayed_hogwild(problem, x0, lr, num_workers, num_updates, seed):
+    """Oracle: the documented lock-free updates, op by op, on the scheduler's replayed draws.
+
+    The package draws the scheduler's choices in chunks of 4096 and, when a worker starts an
+    update, its sample (the same draws as test_hogwild_with_one_worker_is_serial_sgd replays).
+    Returns the final x and, per finished update, its stale reads: writes by others to a
+    coordinate between this update's read and its own write of it."""
+    rng = np.random.default_rng(seed)
+    nnz = problem.indices.shape[1]
+    x = np.array(x0, dtype=float)
+    writes = np.zeros(problem.dim, dtype=int)  # writes received by each coordinate so far
+    updates = [None] * num_workers             # each worker's update in flight
+    stale, done = [], 0
+    while True:
+        for worker in rng.integers(num_workers, size=4096):
+            if updates[worker] is None:
+                sample = int(rng.integers(problem.indices.shape[0]))
+                updates[worker] = dict(sample=sample, read=[], seen=[], written=0, stale=0)
+            update = updates[worker]
+            coords = problem.indices[update["sample"]]
+            values = problem.values[update["sample"]]
+            if len(update["read"]) < nnz:  # the next read
+                coord = coords[len(update["read"])]
+                update["read"].append(x[coord])
+                update["seen"].append(writes[coord])
+                continue
+            j = update["written"]          # the next write, from the values read
+            residual = values @ np.array(update["read"]) - problem.targets[update["sample"]]
+            update["stale"] += writes[coords[j]] - update["seen"][j]
+            x[coords[j]] -= lr * residual * values[j]
+            writes[coords[j]] += 1
+            update["written"] += 1
+            if update["written"] == nnz:
+                stale.append(update["stale"])
+                updates[worker], done = None, done + 1
+                if done == num_updates:
+                    return x, np.array(stale)
+
+
+def test_hogwild_with_two_workers_steps_from_what_each_read():
+    """Two workers on 6 coordinates with supports of 3: their updates overlap, so some reads are
+    stale, and the written-out loop must agree only if each residual uses the values read."""
+    problem = sparse_least_squares(20, 6, 3, seed=4)
+    result = hogwild(problem, np.zeros(6), lr=0.5, num_workers=2, num_updates=40, seed=2)
+    x, stale = replayed_hogwild(problem, np.zeros(6), 0.5, 2, 40, seed=2)
+    assert result.stale_reads.sum() > 0  # otherwise staleness would not be tested
+    np.testing.assert_array_equal(result.stale_reads, stale)
+    np.testing.assert_allclose(result.x, x, rtol=1e-12, atol=1e-14)
 
 
 def test_hogwild_stale_reads_match_the_prediction():
@@ -251,9 +323,6 @@ def test_decentralized_sgd_matches_a_written_out_ring(least_squares):
 def test_decentralized_sgd_keeps_the_average_of_a_ring_as_sgd_on_the_average_gradients(
         least_squares):
     """Oracle: x_bar_{t+1} = x_bar_t - lr * mean_i g_i(x_i), since 1^T M = 1^T."""
-    history = decentralized_sgd(least_squares, np.zeros(5), ring_mixing(4), lr=0.1, num_steps=5,
-                                batch_size=3, seed=1)
-    assert history.shape == (6, 4, 5)
     full = decentralized_sgd(least_squares, np.zeros(5), ring_mixing(4), lr=0.1, num_steps=5)
     shards = [np.arange(i, 96, 4) for i in range(4)]
     for t in range(5):
@@ -261,6 +330,32 @@ def test_decentralized_sgd_keeps_the_average_of_a_ring_as_sgd_on_the_average_gra
         np.testing.assert_allclose(full[t + 1].mean(axis=0),
                                    full[t].mean(axis=0) - 0.1 * np.mean(grads, axis=0),
                                    atol=1e-13)
+
+
+def test_decentralized_sgd_mini_batches_come_from_each_node_s_own_shard_and_stream(
+        least_squares):
+    """Oracle: node i shuffles the positions 0..23 of its shard i::4 with its own generator,
+    default_rng([seed, i]), and steps on those samples of the shard; then the ring averages."""
+    n, lr, seed = 4, 0.1, 1
+    history = decentralized_sgd(least_squares, np.zeros(5), ring_mixing(n), lr=lr, num_steps=12,
+                                batch_size=5, seed=seed)
+    assert history.shape == (13, n, 5)
+    shards = [np.arange(i, 96, n) for i in range(n)]
+    streams = [epoch_batches(24, 5, np.random.default_rng([seed, i])) for i in range(n)]
+    nodes = [np.zeros(5) for _ in range(n)]
+    for t in range(12):  # 24 = 5 + 5 + 5 + 5 + 4: steps 5 and 10 use a short batch
+        grads = [least_squares.grad(nodes[i], shards[i][next(streams[i])]) for i in range(n)]
+        nodes = [(nodes[i - 1] + nodes[i] + nodes[(i + 1) % n]) / 3 - lr * grads[i]
+                 for i in range(n)]
+        np.testing.assert_allclose(history[t + 1], nodes, rtol=1e-12, atol=1e-14)
+
+
+def test_consensus_distance_is_the_root_mean_square_distance_to_the_average():
+    # Two nodes at 0 and 2: both at distance 1 from the average 1, so sqrt((1 + 1) / 2) = 1.
+    assert consensus_distance([[0.0], [2.0]]) == pytest.approx(1.0)
+    # Rows in 2-D: distances 5 and 5 from (3, 4) (a 3-4-5 triangle), and one round per state.
+    states = [[[0.0, 0.0], [6.0, 8.0]], [[3.0, 4.0], [3.0, 4.0]]]
+    np.testing.assert_allclose(consensus_distance(states), [5.0, 0.0])
 
 
 def test_mixing_errors():

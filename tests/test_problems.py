@@ -121,6 +121,32 @@ def test_logistic_loss_written_out():
     assert set(np.unique(problem.y)) == {0.0, 1.0}
 
 
+def test_logistic_labels_without_noise_are_the_side_of_the_true_hyperplane():
+    # y_i = [x_i^T w_star > 0]: with noise 0 the labels are a function of X and true_params
+    problem = LogisticRegression(num_samples=500, dim=3, noise=0.0, seed=4)
+    np.testing.assert_array_equal(problem.y, (problem.X @ problem.true_params > 0).astype(float))
+    assert 0.2 < problem.y.mean() < 0.8  # both labels occur often, so a flip would show
+
+
+def test_least_squares_targets_are_the_true_model_plus_noise_of_the_given_size():
+    exact = LeastSquares(num_samples=50, dim=4, noise=0.0, seed=5)
+    np.testing.assert_allclose(exact.minimizer, exact.true_params, rtol=1e-12, atol=1e-12)
+    assert exact.min_loss < 1e-25
+    # noise 0.5: the residuals y - X w_star are 0.5 times standard normals; their sample standard
+    # deviation over 2000 samples is within 0.5 / sqrt(2 * 2000) ~ 1.6% of 0.5 (5% is 3 of those)
+    noisy = LeastSquares(num_samples=2000, dim=4, noise=0.5, seed=5)
+    assert np.std(noisy.y - noisy.X @ noisy.true_params) == pytest.approx(0.5, rel=0.05)
+
+
+def test_random_rotation_is_orthogonal_with_haar_mean_zero():
+    """A uniformly random (Haar) orthogonal matrix has mean 0 and entries of variance 1/d: the
+    mean of 3000 draws in d = 3 stays within 5 standard errors sqrt(1 / (3 * 3000)) of 0 in
+    every entry. Without the sign fix QR's convention biases the diagonal."""
+    draws = np.array([random_rotation(3, seed) for seed in range(3000)])
+    np.testing.assert_allclose(draws[0] @ draws[0].T, np.eye(3), atol=1e-12)
+    assert np.abs(draws.mean(axis=0)).max() < 5 / np.sqrt(3 * 3000)
+
+
 @pytest.mark.parametrize("name", STOCHASTIC)
 def test_minibatch_grad_is_mean_of_per_sample_grads(name):
     problem = ALL[name]

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from sgd_utils import race as race_module
 from sgd_utils.descent import Trace, run
 from sgd_utils.optim import GD, SGD, Adam
 from sgd_utils.problems import Quadratic, Rosenbrock
@@ -89,6 +90,28 @@ def test_tune_lr_never_prefers_a_diverged_run():
     lr, trace = tune_lr(Quadratic([4.0]), lambda x, lr: GD([x], lr=lr), [1.0], [1.0, 1e-6], 50,
                         1e-8)
     assert lr == 1e-6 and trace.diverged_at is None
+
+
+@pytest.mark.parametrize("traces, expected", [
+    # reaching the tolerance sooner wins, however much lower the other's final gap
+    ({0.2: [1.0, 1.0, 1e-12], 0.1: [1.0, 1e-7, 1e-7]}, 0.1),
+    # the same step: the lower final gap wins
+    ({0.1: [1.0, 1e-7, 1e-7], 0.2: [1.0, 1e-7, 1e-9]}, 0.2),
+    # neither gets there: the lower final gap wins
+    ({0.1: [1.0, 0.5, 0.3], 0.2: [1.0, 0.5, 0.2]}, 0.2),
+    # exact ties: the first such rate in the grid
+    ({0.3: [1.0, 1e-7, 1e-8], 0.1: [1.0, 1e-7, 1e-8], 0.2: [1.0, 1e-7, 1e-8]}, 0.3),
+    ({0.3: [1.0, 0.5, 0.3], 0.1: [1.0, 0.5, 0.3]}, 0.3),
+])
+def test_tune_lr_ranks_hand_made_traces_by_steps_then_final_gap(monkeypatch, traces, expected):
+    """race.run replaced by a lookup of hand-made traces, one per rate, so the ranking rule
+    (module docstring, tune_lr's Returns) is checked on cases written for it, tolerance 1e-6."""
+    # the "optimizer" made for a rate is the rate itself, the key of its trace
+    monkeypatch.setattr(race_module, "run",
+                        lambda problem, optimizer, num_steps: make_trace(traces[optimizer]))
+    lr, trace = tune_lr(None, lambda x, lr: lr, [0.0], list(traces), 2, 1e-6)
+    assert lr == expected
+    np.testing.assert_array_equal(trace.losses, traces[expected])
 
 
 def test_tune_lr_errors():

@@ -89,6 +89,21 @@ def test_measured_rate_per_column():
     np.testing.assert_allclose(rates.measured_rate(distances, 0, 8), [0.5, 0.25])
 
 
+def test_measured_rate_defaults_to_the_second_half_of_the_run():
+    """21 distances: rate 0.5 up to step 10, then 0.8, times a factor 1.5 on odd steps. The
+    default start 21 // 2 = 10 and stop 20 are both even, so the measured rate is exactly the
+    second half's 0.8; starting at 0 would mix in the 0.5, stopping at 19 the factor 1.5."""
+    steps = np.arange(21)
+    distances = 0.5 ** np.minimum(steps, 10) * 0.8 ** np.maximum(steps - 10, 0)
+    distances *= np.where(steps % 2 == 1, 1.5, 1.0)
+    assert rates.measured_rate(distances) == pytest.approx(0.8, rel=1e-12)
+
+
+def test_measured_rate_window_exponent_counts_the_steps_between_the_windows():
+    # windows of 3 at steps 0..2 and 8..10 of 0.5**t: maxima 1 and 0.5**8, eight steps apart
+    assert rates.measured_rate(0.5 ** np.arange(11), 0, 10, window=3) == pytest.approx(0.5)
+
+
 @pytest.mark.parametrize("call", [
     lambda: rates.optimal_heavy_ball(0.0, 1.0),
     lambda: rates.optimal_gd(2.0, 1.0),
