@@ -112,6 +112,19 @@ def test_least_squares_optimum_solves_normal_equations():
     np.testing.assert_allclose(problem.hessian, X.T @ X / problem.num_samples)
 
 
+def test_least_squares_loss_gaps_are_the_loss_minus_its_minimum_in_bulk():
+    """loss_gaps against the loss itself, point by point (an independent route: the mean of the
+    per-sample squared residuals), for a path and a stack of paths."""
+    problem = STOCHASTIC["least_squares"]
+    points = problem.minimizer + np.random.default_rng(0).standard_normal((3, 5, problem.dim))
+    expected = np.array([[problem.loss(w) - problem.min_loss for w in path] for path in points])
+    np.testing.assert_allclose(problem.loss_gaps(points), expected, rtol=1e-10)
+    np.testing.assert_allclose(problem.loss_gaps(points[0, 0]), expected[0, 0], rtol=1e-10)
+    assert problem.loss_gaps(problem.minimizer) == 0.0
+    with pytest.raises(ValueError, match=r"points must have shape \(\.\.\., 4\), got \(5, 3\)"):
+        problem.loss_gaps(np.zeros((5, 3)))
+
+
 def test_logistic_loss_written_out():
     problem = STOCHASTIC["logistic"]
     w = np.array([0.3, -0.2, 0.5])
