@@ -17,11 +17,6 @@ def problem():
     return LeastSquares(num_samples=400, dim=3, noise=1.0, seed=1)
 
 
-def gaps_of(problem, path):
-    errors = path - problem.minimizer
-    return 0.5 * np.einsum("ta,ab,tb->t", errors, problem.hessian, errors)
-
-
 def test_full_batch_is_gradient_descent(problem):
     start = problem.minimizer + np.array([1.0, -2.0, 0.5])
     lrs = np.linspace(0.3, 0.01, 40)
@@ -44,13 +39,13 @@ def iid_sgd_losses(problem, start, lrs, batch_size, num_runs, seed):
     rng = np.random.default_rng(seed)
     X, y = problem.X, problem.y
     points = np.tile(start, (num_runs, 1))                                  # (R, d)
-    losses = [gaps_of(problem, points)]
+    losses = [problem.loss_gaps(points)]
     for lr in lrs:
         idx = rng.integers(0, problem.num_samples, (num_runs, batch_size))  # (R, B)
         residuals = np.einsum("rbd,rd->rb", X[idx], points) - y[idx]        # (R, B)
         grads = np.einsum("rbd,rb->rd", X[idx], residuals) / batch_size     # (R, d)
         points = points - lr * grads
-        losses.append(gaps_of(problem, points))
+        losses.append(problem.loss_gaps(points))
     return np.array(losses).T                                               # (R, T + 1)
 
 
@@ -81,10 +76,10 @@ def test_equals_the_exact_average_over_every_sequence_of_batches():
     start, lrs, batch_size = problem.minimizer + np.array([1.0, -0.5]), [0.3, 0.2, 0.25], 2
     batches = [list(b) for b in itertools.combinations(range(problem.num_samples), batch_size)]
     points = [start]  # every point reachable after t steps, one per sequence of batches
-    enumerated = [gaps_of(problem, np.array(points)).mean()]
+    enumerated = [problem.loss_gaps(np.array(points)).mean()]
     for lr in lrs:
         points = [w - lr * problem.grad(w, b) for w in points for b in batches]
-        enumerated.append(gaps_of(problem, np.array(points)).mean())
+        enumerated.append(problem.loss_gaps(np.array(points)).mean())
     assert len(points) == 15**3
     expected = expected_loss_gaps(problem, start, lrs, batch_size)
     np.testing.assert_allclose(expected, enumerated, rtol=1e-10)
@@ -94,7 +89,7 @@ def test_shuffled_epochs_stay_below_the_independent_batch_prediction(problem):
     """Random reshuffling lowers the floor; the recursion is an upper estimate for
     shuffled epochs."""
     start = problem.minimizer
-    gaps = np.array([gaps_of(problem, sgd_path(problem, start, 0.05, 4, 1500, seed=s))[300:].mean()
+    gaps = np.array([problem.loss_gaps(sgd_path(problem, start, 0.05, 4, 1500, seed=s))[300:].mean()
                      for s in range(10)])
     assert gaps.mean() < expected_loss_gaps(problem, start, [0.05] * 1500, 4)[-1]
 
