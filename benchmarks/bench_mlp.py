@@ -27,7 +27,7 @@ scattered over the data set (cache misses the fixed batch avoids).
 
 The header names the OpenBLAS kernel NumPy and SciPy loaded: OpenBLAS picks it by CPU model and
 the environment variable ``OPENBLAS_CORETYPE`` overrides the choice. On a CPU with AVX-512 the AVX2
-kernel (Haswell) has half the GEMM peak of the AVX-512 one (SkylakeX): 121 against 236 GFLOP/s
+kernel (Haswell) has half the GEMM peak of the AVX-512 one (SkylakeX): about 120 against 230 GFLOP/s
 on the AMD EPYC of the README, whose environment sets Haswell.
 
 Times are process CPU times by default (``--clock wall`` for elapsed time): both sides run
