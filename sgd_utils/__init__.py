@@ -16,6 +16,8 @@ The core, used throughout the book:
 - ``train``: the mini-batch training loop and its history.
 - ``fused_sgd``: momentum SGD added into backprop's products, ``train``'s fast path.
 - ``threads``: run BLAS on one thread, fastest for the book's small matrices.
+- ``report``: numbers as the book prints them, so that they hold on every machine: rounding
+  noise as a bound, chaotic runs as a mean over seeds with its standard error.
 
 Theory and experiments, each introduced by the chapter that needs it:
 
