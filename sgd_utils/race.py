@@ -27,6 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .descent import Trace, run
+from .report import order_of_magnitude
+
+# Loss gaps below this print as "<1e-25": near a minimum at coordinates of order 1, float64 resolves
+# a gap only down to about L eps^2 / 2 (1e-29 for Rosenbrock's L of 1000), so smaller digits are
+# rounding error and change with the machine.
+GAP_FLOOR = 1e-25
 
 
 def steps_below(values, tol):
@@ -208,7 +214,10 @@ def race_table(results, *, value="steps", num_steps=None):
         From :func:`race`.
     value : {"steps", "lr", "final_gap"}
         What each cell shows: the steps to tolerance (``>N`` when the run did not get there, ``N``
-        its number of steps or ``num_steps``), the tuned learning rate, or the final loss gap.
+        its number of steps or ``num_steps``), the tuned learning rate, or the final loss gap
+        rounded down to a power of ten (``"<1e-25"`` below :data:`GAP_FLOOR`): the power of ten
+        holds on every machine, while the next digit of a run that is thrown out of its minimum
+        and back does not.
     num_steps : int, optional
         The ``N`` of ``>N``; default each run's own number of steps.
 
@@ -220,7 +229,7 @@ def race_table(results, *, value="steps", num_steps=None):
         "steps": lambda r: (str(r.steps) if r.steps is not None
                             else f">{num_steps or r.trace.num_steps}"),
         "lr": lambda r: f"{r.lr:.2g}",
-        "final_gap": lambda r: f"{r.final_gap:.0e}",
+        "final_gap": lambda r: order_of_magnitude(r.final_gap, floor=GAP_FLOOR),
     }
     if value not in formats:
         raise ValueError(f"value must be one of {sorted(formats)}, got value={value!r}")

@@ -30,6 +30,7 @@ import numpy as np
 
 from .mlp import MLP
 from .optim import SGD, Adam
+from .report import mean_and_error
 from .threads import blas_threads  # also importable from here, as chapters 6-9 do
 from .train import fit
 
@@ -142,31 +143,35 @@ class Sweep:
                 out[index] = 0.1
         return out
 
-    def mean_and_std(self, metric="val_accuracy"):
-        """Mean and sample standard deviation over seeds (the last axis) of :meth:`final`."""
-        values = self.final(metric)
-        ddof = 1 if len(self.seeds) > 1 else 0
-        return values.mean(axis=-1), values.std(axis=-1, ddof=ddof)
+    def mean_and_error(self, metric="val_accuracy"):
+        """Mean and standard error of the mean over seeds (the last axis) of :meth:`final`.
+
+        The standard error is the sample standard deviation over the seeds divided by the square
+        root of their number (``sgd_utils.report.mean_and_error``): the uncertainty of the mean,
+        which is what a comparison of two settings needs.
+        """
+        return mean_and_error(self.final(metric), axis=-1)
 
 
-def within_noise(mean_a, std_a, mean_b, std_b, num_seeds, num_errors=2.0):
-    r"""Whether two means over ``num_seeds`` seeds each differ by at most ``num_errors``
-    standard errors.
+def within_noise(mean_a, error_a, mean_b, error_b, num_errors=2.0):
+    r"""Whether two means differ by at most ``num_errors`` standard errors of their difference.
 
-    The standard error of the difference of two independent means is
-    :math:`\sqrt{(s_a^2 + s_b^2)/n}` for sample standard deviations :math:`s_a, s_b` over
-    :math:`n` seeds. Two standard errors is a loose test for a handful of seeds (a Student
-    :math:`t` test with 2 degrees of freedom needs 4.3 at 95%), so "not within noise" is
+    For independent means with standard errors :math:`e_a, e_b` (e.g. from
+    :meth:`Sweep.mean_and_error`) the difference has the standard error
+    :math:`\sqrt{e_a^2 + e_b^2}`. Two standard errors is a loose test for a handful of seeds (a
+    Student :math:`t` test with 2 degrees of freedom needs 4.3 at 95%), so "not within noise" is
     evidence, not proof, of a difference. Arguments broadcast.
 
     Examples
     --------
-    >>> within_noise(0.90, 0.01, 0.89, 0.01, num_seeds=3), within_noise(0.90, 0.01, 0.85, 0.01, 3)
+    >>> within_noise(0.90, 0.006, 0.89, 0.006), within_noise(0.90, 0.006, 0.85, 0.006)
     (True, False)
     """
-    if num_seeds < 1 or num_errors < 0:
-        raise ValueError(f"need num_seeds >= 1 and num_errors >= 0, got {num_seeds}, {num_errors}")
-    standard_error = np.sqrt((np.square(std_a) + np.square(std_b)) / num_seeds)
+    if num_errors < 0:
+        raise ValueError(f"num_errors must be >= 0, got {num_errors}")
+    if np.any(np.less(error_a, 0)) or np.any(np.less(error_b, 0)):
+        raise ValueError(f"standard errors must be >= 0, got {error_a} and {error_b}")
+    standard_error = np.hypot(error_a, error_b)
     tied = np.abs(np.subtract(mean_a, mean_b)) <= num_errors * standard_error
     return bool(tied) if np.ndim(tied) == 0 else tied
 

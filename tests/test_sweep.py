@@ -72,16 +72,18 @@ def test_train_mlp_adam_uses_momentum_as_beta1(weight_decay):
 
 
 def test_within_noise_at_its_two_standard_error_boundary():
-    # standard deviations 0.03 and 0.04 over 4 seeds: standard error sqrt((0.03^2 + 0.04^2) / 4)
-    # = 0.05 / 2 = 0.025, so two standard errors are 0.05.
-    assert within_noise(0.9, 0.03, 0.851, 0.04, num_seeds=4)       # 0.049 apart: tied
-    assert not within_noise(0.9, 0.03, 0.849, 0.04, num_seeds=4)   # 0.051 apart: not
-    assert not within_noise(0.851, 0.03, 0.9, 0.04, num_seeds=4, num_errors=1.0)  # 0.049 > 0.025
-    assert within_noise(0.876, 0.04, 0.9, 0.03, num_seeds=4, num_errors=1.0)      # 0.024
-    np.testing.assert_array_equal(within_noise(0.9, 0.03, np.array([0.851, 0.849]), 0.04, 4),
+    # standard errors 0.015 and 0.02: the difference has sqrt(0.015^2 + 0.02^2) = 0.025, so two
+    # standard errors are 0.05.
+    assert within_noise(0.9, 0.015, 0.851, 0.02)                    # 0.049 apart: tied
+    assert not within_noise(0.9, 0.015, 0.849, 0.02)                # 0.051 apart: not
+    assert not within_noise(0.851, 0.015, 0.9, 0.02, num_errors=1.0)   # 0.049 > 0.025
+    assert within_noise(0.876, 0.02, 0.9, 0.015, num_errors=1.0)       # 0.024
+    np.testing.assert_array_equal(within_noise(0.9, 0.015, np.array([0.851, 0.849]), 0.02),
                                   [True, False])
-    with pytest.raises(ValueError, match="num_seeds"):
-        within_noise(0.9, 0.03, 0.85, 0.04, num_seeds=0)
+    with pytest.raises(ValueError, match="num_errors"):
+        within_noise(0.9, 0.015, 0.85, 0.02, num_errors=-1)
+    with pytest.raises(ValueError, match="standard errors"):
+        within_noise(0.9, -0.015, 0.85, 0.02)
 
 
 def test_sweep_grid_order_seeds_and_summary():
@@ -100,9 +102,9 @@ def test_sweep_grid_order_seeds_and_summary():
     assert final[1, 0, 1] == pytest.approx(1.2)
     np.testing.assert_array_equal(final[2], 0.1)  # diverged runs count as chance
     assert np.isnan(result.final("val_loss")).all()
-    mean, std = result.mean_and_std()
-    assert mean[0, 0] == pytest.approx(0.6) and std[0, 0] == pytest.approx(np.std([0.1, 1.1],
-                                                                                   ddof=1))
+    mean, error = result.mean_and_error()
+    # the standard error of the mean of 0.1 and 1.1: their sample standard deviation / sqrt(2)
+    assert mean[0, 0] == pytest.approx(0.6) and error[0, 0] == pytest.approx(0.5)
     with pytest.raises(ValueError):
         sweep(fake, {"lr": ()}, seeds=(0,))
 
