@@ -26,9 +26,10 @@ step (backprop and update together). A step of ``fit`` also gathers its batch fr
 scattered over the data set (cache misses the fixed batch avoids).
 
 The header names the OpenBLAS kernel NumPy and SciPy loaded: OpenBLAS picks it by CPU model and
-the environment variable ``OPENBLAS_CORETYPE`` overrides the choice. On a CPU with AVX-512 the AVX2
-kernel (Haswell) has half the GEMM peak of the AVX-512 one (SkylakeX): about 120 against 230 GFLOP/s
-on the AMD EPYC of the README, whose environment sets Haswell.
+the environment variable ``OPENBLAS_CORETYPE`` overrides the choice (nothing in the project sets
+it). On a CPU with full-width AVX-512 the AVX2 kernel (Haswell) has half the GEMM peak of the
+AVX-512 one (SkylakeX): about 120 against 230 GFLOP/s on the machine of 2026-11-30. On one that runs
+AVX-512 at half width, as the README's machine of 2026-12-04, both reach about 105.
 
 Times are process CPU times by default (``--clock wall`` for elapsed time): both sides run
 on one thread, so on an idle machine the two agree, and on a shared one CPU time leaves out
