@@ -15,7 +15,8 @@ where :math:`\theta` is ``model.params``, :math:`c` the model's per-example cost
 
 Default recipe (the bundled sample: 8,000 training and 2,000 test digits; about 4 s on one
 core, the same numbers on every run with the same BLAS kernel; another kernel rounds
-differently and moves the last digits, see the Makefile's KERNEL)::
+differently and can move the last digits, which is why the book reports chaotic runs as means
+over seeds, ``sgd_utils.report``)::
 
     from sgd_utils.data import load_sample
     from sgd_utils.mlp import MLP
