@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sgd_utils.descent import run  # noqa: E402
 from sgd_utils.optim import GD, SGD, Adam  # noqa: E402
 from sgd_utils.problems import LeastSquares, Rosenbrock  # noqa: E402
-from sgd_utils.schedules import CosineAnnealingLR  # noqa: E402
+from sgd_utils.optim.schedules import CosineAnnealingLR  # noqa: E402
 
 NUM_STEPS = 200
 START = (-1.5, 2.0)

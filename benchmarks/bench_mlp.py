@@ -1,4 +1,4 @@
-"""Speed of one MNIST-sized training epoch: sgd_utils.train.fit against PyTorch CPU.
+"""Speed of one MNIST-sized training epoch: sgd_utils.nn.train.fit against PyTorch CPU.
 
 For the networks 784-128-10 and 784-256-128-10 and batch sizes 1, 10, 32, 128, 512, one
 epoch over 60,000 random MNIST-shaped float32 samples with SGD (lr 0.01, momentum 0.9), on
@@ -15,9 +15,9 @@ so a target below the floor cannot be met by any implementation of the same algo
 machine, and one just above it only by one with almost no time outside GEMMs. Without torch,
 only our columns are printed.
 
-``fit`` takes its fused momentum path (``sgd_utils.fused_sgd``: gradients added straight into
-the momentum buffers by BLAS); ``--no-fused`` times ``fit(..., fused=False)``, backprop then
-``optimizer.step``, instead.
+``fit`` with ``SGD``'s default takes the fused momentum path (``sgd_utils.optim.fused_sgd``:
+gradients added straight into the momentum buffers by BLAS); ``--no-fused`` times
+``SGD(..., fused=False)``, backprop then ``optimizer.step``, instead.
 
 Last, a per-step breakdown on a fixed batch: backprop (``MLP.loss_and_grads_unchecked``),
 ``sgd_utils.optim.SGD.step``, a bare in-place momentum step (four ufunc calls per array) as a
@@ -48,10 +48,9 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from sgd_utils.fused_sgd import FusedMomentumSGD  # noqa: E402
-from sgd_utils.mlp import MLP  # noqa: E402
+from sgd_utils.nn.mlp import MLP  # noqa: E402
 from sgd_utils.optim import SGD  # noqa: E402
-from sgd_utils.train import fit  # noqa: E402
+from sgd_utils.nn.train import fit  # noqa: E402
 from threadpoolctl import threadpool_info  # noqa: E402
 
 try:
@@ -108,7 +107,7 @@ def kernel_report():
 
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 clock = CLOCKS["cpu"]
-fused = True  # fit's default path; --no-fused turns it off
+fused = None  # SGD's default: fused where it applies; --no-fused sets False
 
 
 def _timed(run):
@@ -119,9 +118,9 @@ def _timed(run):
 
 def time_ours(sizes, X, y, batch_size):
     model = MLP(sizes, "relu", init="he", seed=SEED)
-    optimizer = SGD(model.params, lr=LR, momentum=MOMENTUM)
+    optimizer = SGD(model.params, lr=LR, momentum=MOMENTUM, fused=fused)
     return _timed(lambda: fit(model, optimizer, X, y, epochs=1, batch_size=batch_size,
-                              seed=SEED, progress=False, eval_train=False, fused=fused))
+                              seed=SEED, progress=False, eval_train=False))
 
 
 def time_torch(sizes, X, y, batch_size):
@@ -164,11 +163,11 @@ def step_breakdown(sizes, X, y, batch_size, num_steps, repeats):
     buffers, scratch = [np.zeros_like(p) for p in grads], [np.empty_like(p) for p in grads]
     X_batch, y_batch = np.ascontiguousarray(X[:batch_size]), y[:batch_size]
     fused_model = MLP(sizes, seed=SEED)
-    fused_step = FusedMomentumSGD(fused_model, SGD(fused_model.params, lr=LR, momentum=MOMENTUM))
+    fused_optimizer = SGD(fused_model.params, lr=LR, momentum=MOMENTUM, fused=True)
     parts = (lambda: model.loss_and_grads_unchecked(X_batch, y_batch, grads),
              lambda: optimizer.step(grads),
              lambda: inplace_momentum_step(model.params, grads, buffers, scratch),
-             lambda: fused_step.step(X_batch, y_batch))
+             lambda: fused_optimizer.train_step(fused_model, X_batch, y_batch))
     best = [min(_timed(lambda: [part() for _ in range(num_steps)]) for _ in range(repeats))
             for part in parts]  # best of repeats: the machine is shared
     return [1e6 * t / num_steps for t in best]
@@ -190,20 +189,21 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=1,
                         help="best of N timings, ours and torch's interleaved (default 1)")
     parser.add_argument("--no-fused", action="store_true",
-                        help="time fit(..., fused=False): backprop, then optimizer.step")
+                        help="time SGD(..., fused=False): backprop, then optimizer.step")
     parser.add_argument("--clock", choices=CLOCKS, default="cpu",
                         help="cpu: process CPU time (default; robust on a shared machine), "
                              "wall: elapsed time")
     args = parser.parse_args(argv)
     global clock, fused
-    clock, fused = CLOCKS[args.clock], not args.no_fused
+    clock, fused = CLOCKS[args.clock], (False if args.no_fused else None)
     num_samples = 3_000 if args.quick else 60_000
     rng = np.random.default_rng(SEED)
     X = rng.random((num_samples, 784), dtype=np.float32)
     y = rng.integers(0, 10, num_samples)
     peak = gemm_peak_flops()
     print(f"float32 GEMM peak, 1 thread: {peak / 1e9:.1f} GFLOP/s; {num_samples} samples, "
-          f"best of {args.repeat}, {args.clock} time; fit {'fused' if fused else 'not fused'}; "
+          f"best of {args.repeat}, {args.clock} time; "
+          f"SGD {'not fused' if fused is False else 'fused'}; "
           f"torch {torch.__version__ if torch else 'not installed'}")
     print(kernel_report())
     print(f"{'network':>16} {'batch':>5} {'ours s':>8} {'torch s':>8} {'ratio':>6} {'target':>6}"

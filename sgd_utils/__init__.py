@@ -1,36 +1,34 @@
 """Helpers for the executable textbook on stochastic gradient descent.
 
-One module per concept; data flows one way,
-problem/data -> optimizer -> trace/history -> plot/widget.
+The package is in layers; each imports only from the layers above it in this list (a test checks
+it), so data flows one way: problem/data -> theory -> optimizer -> run -> measurement -> figure.
 
-The core, used throughout the book:
+- ``problems``: test objectives with analytic gradients: toy functions, least squares, logistic
+  regression (``grad`` for one point, ``grads`` for many independent runs at once), and a sparse
+  least-squares problem.
+- ``theory``: what the mathematics predicts, as functions of numbers, arrays and problems:
+  convergence rates (``rates``), mini-batch noise and the noise scale (``noise``), SGD on least
+  squares solved exactly (``least_squares``), small-step and 1/t predictions (``asymptotics``),
+  staleness and gossip (``workers``). It never runs an optimizer.
+- ``optim``: the update rules (pure functions) under a ``torch.optim``-shaped facade whose
+  optimizers own their variants (``SGD(fused=...)``, ``Adam(bias_correction=...)``), and the
+  learning-rate ``schedules``.
+- ``descent``: the one runner, ``run``: an optimizer on a problem, one run or many independent
+  chains at once, with shuffled or independent mini-batches, stale gradients, and full or light
+  recording under one divergence rule.
+- ``nn``: MNIST (``data``), a multilayer perceptron with fast backpropagation (``mlp``) and its
+  readable reference (``backprop``), gradient checks (``gradcheck``) and the training loop
+  (``train``), which draws its batches with the runner's sampler.
+- ``experiments``: what chapters measure: rates and steps (``measure``), the optimizer race
+  (``race``), grids of MNIST runs (``grids``), the learning-rate range test (``range_test``), many
+  workers simulated in one process (``simulated_workers``).
+- ``viz``: plots and slider figures that work with and without a kernel.
 
-- ``optim``: the update rules (pure functions) and a ``torch.optim``-shaped facade.
-- ``schedules``: learning-rate schedules as functions of the step.
-- ``problems``: test objectives with analytic gradients, deterministic and stochastic.
-- ``descent``: run an optimizer on a problem and return a trace.
-- ``plots``: contour plots, trajectories and loss curves.
-- ``widgets``: slider figures that work with and without a kernel.
-- ``data``: MNIST, the bundled offline sample and the full set on demand.
-- ``mlp``: a multilayer perceptron with vectorised backpropagation.
-- ``train``: the mini-batch training loop and its history.
-- ``fused_sgd``: momentum SGD added into backprop's products, ``train``'s fast path.
-- ``threads``: run BLAS on one thread, fastest for the book's small matrices.
-- ``report``: numbers as the book prints them, so that they hold on every machine: rounding
-  noise as a bound, chaotic runs as a mean over seeds with its standard error.
-
-Theory and experiments, each introduced by the chapter that needs it:
-
-- ``rates``: convergence rates of gradient descent and momentum on quadratics (chapters 1, 3).
-- ``noise``: mini-batch gradient noise and the constant-step noise floor (chapter 2).
-- ``moments``: the exact expected loss of SGD on least squares under a schedule (chapter 4).
-- ``bias_correction``, ``race``: Adam without bias correction; a fair race of optimizers
-  (chapter 5).
-- ``gradcheck``: gradients against central finite differences (chapter 6).
-- ``sweep``: grids of short MNIST runs, the noise scale, the learning-rate range test
-  (chapters 7-9).
-- ``chains``, ``sgd_theory``: many independent SGD runs and what the theorems predict (chapter 10).
-- ``parallel``: synchronous, stale, lock-free and decentralised SGD on one machine (chapter 11).
+Four small utilities serve every layer: ``report`` prints numbers so that they hold on every
+machine (rounding noise as a bound, chaotic runs as a mean over seeds with its standard error),
+``threads`` runs BLAS on one thread, fastest for the book's small matrices, ``checks`` holds the
+argument checks the entry points share, and ``bisection`` finds thresholds such as the largest
+stable learning rate.
 """
 
 __version__ = "0.1.0"

@@ -174,3 +174,26 @@ def below(value, bound, *, fmt=".1e"):
     if abs(value) < bound:
         return f"< {bound:g}"
     return f"{value:{fmt}} (NOT below {bound:g})"
+
+
+def within_noise(mean_a, error_a, mean_b, error_b, num_errors=2.0):
+    r"""Whether two means differ by at most ``num_errors`` standard errors of their difference.
+
+    For independent means with standard errors :math:`e_a, e_b` (e.g. from
+    :meth:`Sweep.mean_and_error`) the difference has the standard error
+    :math:`\sqrt{e_a^2 + e_b^2}`. Two standard errors is a loose test for a handful of seeds (a
+    Student :math:`t` test with 2 degrees of freedom needs 4.3 at 95%), so "not within noise" is
+    evidence, not proof, of a difference. Arguments broadcast.
+
+    Examples
+    --------
+    >>> within_noise(0.90, 0.006, 0.89, 0.006), within_noise(0.90, 0.006, 0.85, 0.006)
+    (True, False)
+    """
+    if num_errors < 0:
+        raise ValueError(f"num_errors must be >= 0, got {num_errors}")
+    if np.any(np.less(error_a, 0)) or np.any(np.less(error_b, 0)):
+        raise ValueError(f"standard errors must be >= 0, got {error_a} and {error_b}")
+    standard_error = np.hypot(error_a, error_b)
+    tied = np.abs(np.subtract(mean_a, mean_b)) <= num_errors * standard_error
+    return bool(tied) if np.ndim(tied) == 0 else tied

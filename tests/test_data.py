@@ -1,4 +1,4 @@
-"""Tests for sgd_utils.data: the bundled sample, the IDX parser and the real download path.
+"""Tests for sgd_utils.nn.data: the bundled sample, the IDX parser and the real download path.
 
 The download tests run pooch against a real HTTP server on 127.0.0.1 that serves small
 gzipped IDX files made here, honestly, corrupted, shortened or cut off mid-transfer.
@@ -20,12 +20,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgd_utils import data
-from sgd_utils.data import (MNIST, DownloadError, load_mnist, load_mnist_idx, load_sample, read_idx,
-                            tile_digits)
+from sgd_utils.nn import data
+from sgd_utils.nn.data import (MNIST, DownloadError, load_mnist, load_mnist_idx, load_sample,
+                               read_idx, tile_digits)
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE_PATH = REPO / "sgd_utils" / "mnist_sample.npz"
+SAMPLE_PATH = REPO / "sgd_utils" / "nn" / "mnist_sample.npz"
 SAMPLE_SHA256 = "9e6b2cf77add979c662a54a621a0ebc7adc3733ab39c962c46813420734f4b6f"
 # Per-class counts in the npm package (those of the first 10,000 MNIST training images).
 SOURCE_CLASS_COUNTS = np.array([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978])
@@ -376,7 +376,7 @@ def test_no_network_names_the_offline_sample(tmp_path, closed_port_url):
     message = str(excinfo.value)
     assert message.startswith("No network")
     assert all(mirror + "train-images-idx3-ubyte.gz" in message for mirror in mirrors)
-    assert "sgd_utils.data.load_sample()" in message
+    assert "sgd_utils.nn.data.load_sample()" in message
     assert isinstance(excinfo.value, OSError)
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
 

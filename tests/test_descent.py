@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sgd_utils import optim
-from sgd_utils.descent import Trace, epoch_batches, run
+from sgd_utils.descent import Trace, epoch_batches, log_steps, random_batches, run
 from sgd_utils.optim import GD, SGD
-from sgd_utils.problems import LeastSquares, Quadratic, Rosenbrock, Saddle
-from sgd_utils.schedules import CosineAnnealingLR, StepLR
+from sgd_utils.problems import LeastSquares, LogisticRegression, Quadratic, Rosenbrock, Saddle
+from sgd_utils.optim.schedules import CosineAnnealingLR, InverseTime, StepLR
 
 QUADRATIC = Quadratic([1.0, 10.0], rotation=0.3)
 LEAST_SQUARES = LeastSquares(num_samples=50, dim=3, noise=0.2, seed=0)
@@ -260,3 +260,193 @@ def test_convergence_table(optimizer_name, problem_name):
     print(optimizer_name, problem_name, trace.status)
     assert trace.diverged_at is None
     assert trace.loss_gaps[-1] < threshold
+
+
+def test_recording_some_steps_gives_the_same_points_bit_for_bit():
+    """The light recording skips the per-step loss and state copies, nothing else."""
+    tiny = LeastSquares(num_samples=7, dim=2, noise=0.8, seed=3)
+    start = np.array([2.0, -1.0])
+    for batch_size, schedule in ((1, None), (3, None), (2, InverseTime(a=1.0, b=5.0))):
+        full = run(tiny, SGD([start.copy()], lr=0.1), 40, batch_size=batch_size,
+                   schedule=schedule, seed=7)
+        light = run(tiny, SGD([start.copy()], lr=0.1), 40, batch_size=batch_size,
+                    schedule=schedule, seed=7, record_steps=[0, 5, 40, 5])
+        assert np.array_equal(light.params, full.params[[0, 5, 40]])
+        np.testing.assert_array_equal(light.steps, [0, 5, 40])
+        np.testing.assert_allclose(light.losses, full.losses[[0, 5, 40]], rtol=1e-13)
+        assert light.states is None and np.array_equal(light.lrs, full.lrs)
+
+
+def test_light_runs_go_on_after_diverging_and_say_where():
+    trace = run(QUADRATIC, GD([np.array([1.0, 1.0])], lr=0.3), 50, record_steps=range(0, 51, 5))
+    full = run(QUADRATIC, GD([np.array([1.0, 1.0])], lr=0.3), 50)
+    assert trace.num_steps == 50 and full.diverged_at <= trace.diverged_at <= full.diverged_at + 5
+    assert trace.diverged_at % 5 == 0
+
+
+def test_epoch_batches_drop_the_remainder_when_asked():
+    batches = epoch_batches(10, 4, np.random.default_rng(0), drop_last=True)
+    first_epoch = [next(batches) for _ in range(2)]
+    assert [len(b) for b in first_epoch] == [4, 4] and len(set(np.concatenate(first_epoch))) == 8
+    assert len(next(batches)) == 4   # the next epoch starts: no batch of 2
+
+
+def test_chains_shuffle_each_on_its_own():
+    batches = epoch_batches(10, 5, np.random.default_rng(0), num_chains=3)
+    epoch = np.concatenate([next(batches), next(batches)], axis=1)
+    assert epoch.shape == (3, 10)
+    assert all(sorted(row) == list(range(10)) for row in epoch)
+    assert len({tuple(row) for row in epoch}) == 3
+
+
+def test_random_batches_with_and_without_replacement():
+    rng = np.random.default_rng(0)
+    draws = [next(random_batches(5, 5, rng, replace=False)) for _ in range(20)]
+    assert all(sorted(d) == list(range(5)) for d in draws)
+    with_replacement = np.array([next(random_batches(5, 5, rng)) for _ in range(20)])
+    assert any(len(set(d)) < 5 for d in with_replacement)
+    assert next(random_batches(5, 2, rng, num_chains=3)).shape == (3, 2)
+    assert next(random_batches(5, 2, rng, replace=False, num_chains=3)).shape == (3, 2)
+
+
+def test_a_generator_as_seed_continues_its_stream():
+    rng = np.random.default_rng(4)
+    first = run(LEAST_SQUARES, SGD([np.zeros(3)], lr=0.1), 5, batch_size=2, seed=rng,
+                sampler="with_replacement")
+    second = run(LEAST_SQUARES, SGD([np.zeros(3)], lr=0.1), 5, batch_size=2, seed=rng,
+                 sampler="with_replacement")
+    again = run(LEAST_SQUARES, SGD([np.zeros(3)], lr=0.1), 5, batch_size=2, seed=4,
+                sampler="with_replacement")
+    assert np.array_equal(first.params, again.params)
+    assert not np.array_equal(first.params, second.params)
+
+
+# --- chains: many independent runs in one array --------------------------------------------------
+
+@pytest.mark.parametrize("problem", [LEAST_SQUARES, LogisticRegression(num_samples=40, dim=3,
+                                                                        seed=1)])
+def test_chain_gradients_equal_the_problems_minibatch_gradients(problem):
+    rng = np.random.default_rng(0)
+    points = rng.standard_normal((6, problem.dim))
+    idx = rng.integers(problem.num_samples, size=(6, 4))
+    expected = [problem.grad(points[k], idx[k]) for k in range(6)]
+    np.testing.assert_allclose(problem.grads(points, idx), expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(problem.grads(points), [problem.grad(p) for p in points],
+                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(problem.losses(points), [problem.loss(p) for p in points],
+                               rtol=1e-13)
+
+
+def test_chains_equal_a_written_out_loop_with_the_same_samples():
+    schedule = InverseTime(a=0.5, b=10.0)
+    start = np.array([1.0, -1.0, 0.5])
+    trace = run(LEAST_SQUARES, SGD([np.tile(start, (3, 1))], lr=1.0), 30, batch_size=2,
+                sampler="with_replacement", schedule=schedule, seed=7, average_from=5)
+    rng = np.random.default_rng(7)  # the same draws, in the same order
+    points = np.tile(start, (3, 1))
+    path = [points]
+    for t in range(30):
+        idx = rng.integers(LEAST_SQUARES.num_samples, size=(3, 2))
+        grads = np.array([LEAST_SQUARES.grad(points[k], idx[k]) for k in range(3)])
+        points = points - schedule(t) * grads
+        path.append(points)
+    path = np.array(path)
+    np.testing.assert_allclose(trace.params, path, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(trace.averages[5:],
+                               [path[5:t + 1].mean(axis=0) for t in range(5, 31)],
+                               rtol=1e-12, atol=1e-14)
+    assert np.isnan(trace.averages[:5]).all()
+    np.testing.assert_array_equal(trace.lrs, [schedule(t) for t in range(30)])
+    np.testing.assert_allclose(trace.losses[:, 1], [LEAST_SQUARES.loss(p) for p in path[:, 1]],
+                               rtol=1e-13)
+    np.testing.assert_allclose(trace.sq_errors()[:, 1],
+                               np.sum((path[:, 1] - LEAST_SQUARES.minimizer) ** 2, axis=1))
+    np.testing.assert_allclose(trace.mean_sq_error(), trace.sq_errors().mean(axis=1))
+
+
+def test_chains_are_independent_and_reproducible():
+    def chains():
+        return run(LEAST_SQUARES, SGD([np.zeros((4, 3))], lr=0.05), 50, batch_size=1, seed=3,
+                   sampler="with_replacement", record_steps=log_steps(50))
+    a, b = chains(), chains()
+    np.testing.assert_array_equal(a.params, b.params)
+    assert len({tuple(p) for p in a.params[-1]}) == 4  # different samples, different endpoints
+
+
+def test_constant_step_sgd_chains_settle_near_the_optimum():
+    trace = run(LEAST_SQUARES, SGD([np.zeros((16, 3))], lr=0.01), 3000, batch_size=1,
+                sampler="with_replacement", record_steps=log_steps(3000), average_from=0)
+    errors = trace.mean_sq_error()
+    assert errors[-1] < 0.02 * errors[0]
+    assert trace.mean_sq_error(averaged=True)[-1] < errors[0]
+
+
+def test_a_diverging_chain_is_kept_and_reported():
+    problem = Quadratic([1.0, 10.0])
+    starts = np.array([[1.0, 1.0], [1e-200, 0.0]])   # the second stays tiny for 30 steps
+    trace = run(problem, GD([starts], lr=0.3), 30)
+    assert trace.num_steps == 30 and trace.diverged_at == 11
+    assert np.isfinite(trace.params[-1, 1]).all() and trace.losses.shape == (31, 2)
+
+
+def test_log_steps():
+    steps = log_steps(10_000, 20)
+    assert steps[0] == 0 and steps[1] == 1 and steps[-1] == 10_000
+    assert np.all(np.diff(steps) > 0)
+    with pytest.raises(ValueError, match="num_steps"):
+        log_steps(0)
+
+
+# --- stale gradients and other gradients --------------------------------------------------------
+
+def test_a_delay_uses_the_gradient_of_tau_steps_ago():
+    start = np.array([1.0, -2.0])
+    for delay in (1, 3):
+        trace = run(QUADRATIC, SGD([start.copy()], lr=0.05, momentum=0.5), 25, delay=delay)
+        points, buffer = [start.copy()], np.zeros(2)
+        for t in range(25):
+            buffer = 0.5 * buffer + QUADRATIC.grad(points[max(t - delay, 0)])
+            points.append(points[-1] - 0.05 * buffer)
+        np.testing.assert_allclose(trace.params, points, rtol=1e-14, atol=1e-15)
+
+
+def test_delays_may_vary_by_step():
+    delays = np.random.default_rng(0).integers(0, 4, size=20)
+    trace = run(QUADRATIC, GD([np.array([1.0, -2.0])], lr=0.05), 20, delay=delays)
+    points = [np.array([1.0, -2.0])]
+    for t in range(20):
+        points.append(points[-1] - 0.05 * QUADRATIC.grad(points[max(t - delays[t], 0)]))
+    np.testing.assert_allclose(trace.params, points, rtol=1e-14, atol=1e-15)
+    with pytest.raises(ValueError, match="delay"):
+        run(QUADRATIC, GD([np.zeros(2)], lr=0.1), 5, delay=[1, 2])
+    with pytest.raises(ValueError, match="delay"):
+        run(QUADRATIC, GD([np.zeros(2)], lr=0.1), 5, delay=-1)
+
+
+def test_a_gradient_hook_replaces_the_problems_gradient():
+    calls = []
+
+    def halved(x, batch):
+        calls.append(len(batch))
+        return 0.5 * LEAST_SQUARES.grad(x, batch)
+
+    trace = run(LEAST_SQUARES, SGD([np.zeros(3)], lr=0.2), 10, batch_size=5, gradient=halved)
+    same = run(LEAST_SQUARES, SGD([np.zeros(3)], lr=0.1), 10, batch_size=5)
+    np.testing.assert_allclose(trace.params, same.params, rtol=1e-14, atol=1e-16)
+    assert calls == [5] * 10
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(sampler="shuffle"), "sampler must be one of"),
+    (dict(record_steps=[0, 11]), "record_steps"),
+    (dict(average_from=1.5), "average_from"),
+])
+def test_bad_runner_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        run(LEAST_SQUARES, SGD([np.zeros(3)], lr=0.1), 10, batch_size=2, **kwargs)
+
+
+def test_a_start_of_the_wrong_shape_is_refused():
+    for start in (np.zeros(2), np.zeros((2, 2)), np.zeros((2, 3, 3))):
+        with pytest.raises(ValueError, match="optimizer must hold"):
+            run(LEAST_SQUARES, SGD([start], lr=0.1), 3)

@@ -10,8 +10,8 @@ import os
 import numpy as np
 import pytest
 
-from sgd_utils.data import load_mnist_idx, load_sample
-from sgd_utils.train import full_mnist_recipe
+from sgd_utils.nn.data import load_mnist_idx, load_sample
+from sgd_utils.nn.train import full_mnist_recipe
 
 FOLDER = os.environ.get("SGD_UTILS_FULL_MNIST")
 pytestmark = pytest.mark.skipif(
@@ -54,7 +54,7 @@ def test_the_documented_full_recipe_reaches_98_percent(data):
     model, history = full_mnist_recipe(data, seed=0, progress=False)
     assert history.diverged_at is None
     assert history.val_accuracy[-1] >= 0.98, history.val_accuracy
-    # The recipe's own claim in sgd_utils.train: 0.9843 with seed 0, the same on every run on
+    # The recipe's own claim in sgd_utils.nn.train: 0.9843 with seed 0, the same on every run on
     # one machine (another BLAS library may round differently, hence the tolerance).
     assert history.val_accuracy[-1] == pytest.approx(0.9843, abs=0.0015)
     assert model.accuracy(data.X_test, data.y_test) == history.val_accuracy[-1]

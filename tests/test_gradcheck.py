@@ -1,10 +1,10 @@
-"""Tests of sgd_utils.gradcheck: exactness on polynomials, the error model, bugs caught, errors."""
+"""Tests of sgd_utils.nn.gradcheck: exactness on polynomials, the error model, bugs caught,
+errors."""
 import numpy as np
 import pytest
 
-from sgd_utils.gradcheck import (GradCheck, central_difference, check_gradients,
-                                 relative_error)
-from sgd_utils.mlp import MLP
+from sgd_utils.nn.gradcheck import GradCheck, central_difference, check_gradients, relative_error
+from sgd_utils.nn.mlp import MLP
 
 
 def test_central_difference_is_exact_for_quadratics():

@@ -1,9 +1,9 @@
-"""Tests of sgd_utils.mlp: gradients against finite differences and torch, costs, errors."""
+"""Tests of sgd_utils.nn.mlp: gradients against finite differences and torch, costs, errors."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from sgd_utils.mlp import ACTIVATIONS, COSTS, MLP
+from sgd_utils.nn.mlp import ACTIVATIONS, COSTS, MLP
 
 SIZES = [5, 4, 3, 3]  # two hidden layers, so BP2 runs twice
 
@@ -248,7 +248,7 @@ def test_bad_out_list_is_rejected():
 def test_blas_accumulation_adds_in_place_and_refuses_a_copy(dtype):
     """The fused step's two BLAS helpers: c += alpha a^T b and y += alpha a^T x, written out
     with NumPy; a result that BLAS could only write into a copy must raise, not be lost."""
-    from sgd_utils.mlp import _gemm_accumulate, _gemv_accumulate
+    from sgd_utils.nn.mlp import _gemm_accumulate, _gemv_accumulate
 
     rng = np.random.default_rng(0)
     a, b, x = (rng.standard_normal(shape).astype(dtype) for shape in [(7, 3), (7, 4), (7,)])

@@ -215,10 +215,13 @@ def test_defaults_are_pytorchs():
     assert optim.RMSprop(x).hyperparams == dict(alpha=0.99, eps=1e-8, weight_decay=0.0,
                                                 momentum=0.0, centered=False, maximize=False)
     assert optim.Adam(x).lr == 1e-3
+    # decoupled_weight_decay as torch's (2.6 on); bias_correction is this package's addition
     assert optim.Adam(x).hyperparams == dict(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                                             amsgrad=False, maximize=False)
+                                             amsgrad=False, maximize=False,
+                                             decoupled_weight_decay=False, bias_correction=True)
     assert optim.AdamW(x).hyperparams == dict(betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                                              amsgrad=False, maximize=False)
+                                              amsgrad=False, maximize=False,
+                                              decoupled_weight_decay=True, bias_correction=True)
 
 
 def test_repr_names_the_settings():

@@ -1,4 +1,4 @@
-"""Tests for sgd_utils.plots: figures draw with Agg and hold the expected artists."""
+"""Tests for sgd_utils.viz.plots: figures draw with Agg and hold the expected artists."""
 
 import io
 
@@ -13,7 +13,7 @@ from matplotlib.contour import ContourSet  # noqa: E402
 
 from sgd_utils.descent import Trace, run  # noqa: E402
 from sgd_utils.optim import GD, SGD  # noqa: E402
-from sgd_utils.plots import plot_contours, plot_losses, plot_trajectory  # noqa: E402
+from sgd_utils.viz.plots import plot_contours, plot_losses, plot_trajectory  # noqa: E402
 from sgd_utils.problems import (Himmelblau, LeastSquares, LogisticRegression,  # noqa: E402
                                 Quadratic, Rosenbrock, Saddle)
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sgd_utils.problems.sparse import sparse_least_squares
 from sgd_utils.problems import (Beale, Himmelblau, LeastSquares, LogisticRegression, Quadratic,
                                 Rosenbrock, Saddle, random_rotation)
 
@@ -271,3 +272,24 @@ def test_minibatch_gradient_variance_follows_sampling_without_replacement():
         variance = np.mean(np.sum((grads - problem.grad(x)) ** 2, axis=1))
         assert variance == pytest.approx(sigma2 / batch_size * (8 - batch_size) / 7, rel=1e-12,
                                          abs=1e-28)
+
+
+def test_sparse_least_squares_rows_and_minimizer():
+    problem = sparse_least_squares(200, 20, 3, seed=1)
+    assert problem.indices.shape == (200, 3)
+    assert all(len(set(row)) == 3 for row in problem.indices.tolist())
+    np.testing.assert_allclose(np.sum(problem.values**2, axis=1), 1.0)
+    dense = np.zeros((200, 20))
+    np.put_along_axis(dense, problem.indices, problem.values, axis=1)
+    np.testing.assert_allclose(dense.T @ (dense @ problem.minimizer - problem.targets), 0,
+                               atol=1e-10)
+    # The noise is what the 20 parameters cannot fit: least squares leaves 200 - 20 of its 200
+    # degrees of freedom, a residual of about 0.1 * sqrt(180 / 200) per sample; none without it.
+    residual = dense @ problem.minimizer - problem.targets
+    assert np.sqrt(np.mean(residual**2)) == pytest.approx(0.1 * np.sqrt(180 / 200), rel=0.2)
+    exact = sparse_least_squares(200, 20, 3, noise=0.0, seed=1)
+    exact_dense = np.zeros((200, 20))
+    np.put_along_axis(exact_dense, exact.indices, exact.values, axis=1)
+    np.testing.assert_allclose(exact_dense @ exact.minimizer, exact.targets, atol=1e-12)
+    with pytest.raises(ValueError, match="nnz"):
+        sparse_least_squares(10, 3, 4)

@@ -1,62 +1,18 @@
-"""Tests for sgd_utils.race: tolerance steps against hand-made traces, tuning against a
-brute-force loop."""
+"""Tests for sgd_utils.experiments.race: tuning against a brute-force loop and hand-made traces, the
+race and its table."""
 
 import math
 
 import numpy as np
 import pytest
 
-from sgd_utils import race as race_module
-from sgd_utils.descent import Trace, run
+from sgd_utils.experiments import race as race_module
+from sgd_utils.descent import run
 from sgd_utils.optim import GD, SGD, Adam
 from sgd_utils.problems import Quadratic, Rosenbrock
-from sgd_utils.race import RaceResult, race, race_table, steps_below, steps_to_tolerance, tune_lr
-
-
-def make_trace(gaps, diverged_at=None):
-    gaps = np.asarray(gaps, dtype=float)
-    n = len(gaps) - 1
-    return Trace(np.zeros((n + 1, 1)), gaps, np.ones(n), [None] * (n + 1), diverged_at, 0.0, "test")
-
-
-@pytest.mark.parametrize("gaps, expected", [
-    ([1.0, 0.1, 1e-3, 1e-7, 1e-8], 3),          # below from step 3 on
-    ([1e-7, 1e-8], 0),                           # below from the start
-    ([1.0, 1e-7, 1.0, 1e-7, 1e-9], 3),          # touching the tolerance early does not count
-    ([1.0, 0.1, 1e-7, 1e-3], None),              # ends above
-    ([1.0, np.nan, 1e-7], 2),                    # NaN counts as above
-    ([1.0, 1e-6], None),                         # the tolerance is strict
-])
-def test_steps_to_tolerance(gaps, expected):
-    assert steps_to_tolerance(make_trace(gaps), 1e-6) == expected
-
-
-def test_steps_below_distances_and_errors():
-    assert steps_below(np.array([3.0, 2.0, 0.5, 0.1]), 1.0) == 2
-    assert steps_below([0.5], 1.0) == 0 and steps_below([0.5, 2.0], 1.0) is None
-    with pytest.raises(ValueError, match="non-empty 1-D"):
-        steps_below([], 1.0)
-    with pytest.raises(ValueError, match="non-empty 1-D"):
-        steps_below(np.zeros((2, 2)), 1.0)
-    with pytest.raises(ValueError, match="tol must be > 0"):
-        steps_below([1.0], float("nan"))
-
-
-def test_diverged_trace_never_reaches_tolerance():
-    assert steps_to_tolerance(make_trace([1.0, 1e-9], diverged_at=1), 1e-6) is None
-
-
-def test_steps_to_tolerance_of_gradient_descent_matches_theory():
-    # f = x^2 / 2 with lr 0.5: the gap is 0.5 * 0.25^t, below 1e-6 once 0.25^t < 2e-6.
-    trace = run(Quadratic([1.0]), GD([np.array([1.0])], lr=0.5), 30)
-    assert steps_to_tolerance(trace, 1e-6) == math.ceil(math.log(2e-6) / math.log(0.25))
-
-
-def test_steps_to_tolerance_errors():
-    with pytest.raises(TypeError, match="Trace"):
-        steps_to_tolerance([1.0, 0.0], 1e-6)
-    with pytest.raises(ValueError, match="tol must be > 0"):
-        steps_to_tolerance(make_trace([1.0]), 0.0)
+from sgd_utils.experiments.race import RaceResult, race, race_table, tune_lr
+from sgd_utils.experiments.measure import steps_to_tolerance
+from test_measure import make_trace
 
 
 def test_tune_lr_agrees_with_a_brute_force_loop():

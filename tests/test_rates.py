@@ -1,14 +1,13 @@
-"""Tests for sgd_utils.rates: predicted rates against eigenvalues, brute force and real runs."""
+"""Tests for sgd_utils.theory.rates: predicted rates against eigenvalues, brute force and steps
+of the package's SGD (the rates measured from runs are tested in test_measure)."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgd_utils import rates
-from sgd_utils.descent import run
+from sgd_utils.theory import rates
 from sgd_utils.optim import SGD
-from sgd_utils.problems import Quadratic
 
 
 @settings(max_examples=200, deadline=None)
@@ -74,45 +73,11 @@ def test_critical_momentum_is_the_fastest_momentum_and_a_double_root():
     assert best == pytest.approx(critical, abs=2e-3)
 
 
-def test_measured_rate_of_a_run_matches_theory():
-    problem = Quadratic([1.0, 10.0], rotation=0.3)
-    lr, momentum = 0.1, 0.5
-    trace = run(problem, SGD([np.array([1.0, -1.0])], lr=lr, momentum=momentum), 400)
-    distances = np.linalg.norm(trace.params - problem.minimizer, axis=1)
-    measured = rates.measured_rate(distances, 200, 400)
-    assert measured == pytest.approx(rates.heavy_ball_rate(lr, momentum, problem.eigenvalues),
-                                     rel=5e-3)
-
-
-def test_measured_rate_per_column():
-    distances = np.stack([0.5 ** np.arange(9), 0.25 ** np.arange(9)], axis=1)
-    np.testing.assert_allclose(rates.measured_rate(distances, 0, 8), [0.5, 0.25])
-
-
-def test_measured_rate_defaults_to_the_second_half_of_the_run():
-    """21 distances: rate 0.5 up to step 10, then 0.8, times a factor 1.5 on odd steps. The
-    default start 21 // 2 = 10 and stop 20 are both even, so the measured rate is exactly the
-    second half's 0.8; starting at 0 would mix in the 0.5, stopping at 19 the factor 1.5."""
-    steps = np.arange(21)
-    distances = 0.5 ** np.minimum(steps, 10) * 0.8 ** np.maximum(steps - 10, 0)
-    distances *= np.where(steps % 2 == 1, 1.5, 1.0)
-    assert rates.measured_rate(distances) == pytest.approx(0.8, rel=1e-12)
-
-
-def test_measured_rate_window_exponent_counts_the_steps_between_the_windows():
-    # windows of 3 at steps 0..2 and 8..10 of 0.5**t: maxima 1 and 0.5**8, eight steps apart
-    assert rates.measured_rate(0.5 ** np.arange(11), 0, 10, window=3) == pytest.approx(0.5)
-
-
 @pytest.mark.parametrize("call", [
     lambda: rates.optimal_heavy_ball(0.0, 1.0),
     lambda: rates.optimal_gd(2.0, 1.0),
     lambda: rates.critical_momentum(2.0, 1.0),
     lambda: rates.critical_momentum(0.0, 1.0),
-    lambda: rates.measured_rate(np.ones(5), 3, 3),
-    lambda: rates.measured_rate(np.ones(5), 0, 5),
-    lambda: rates.measured_rate(np.ones(5), 0, 3, window=4),
-    lambda: rates.measured_rate(np.ones(5), 0, 3, window=0),
 ])
 def test_bad_arguments_raise(call):
     with pytest.raises(ValueError):

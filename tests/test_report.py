@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sgd_utils.report import below, error_decimals, mean_and_error, mean_pm, order_of_magnitude
+from sgd_utils.report import (below, error_decimals, mean_and_error, mean_pm, order_of_magnitude,
+                              within_noise)
 
 
 def test_mean_and_error_is_the_sample_standard_deviation_over_root_n():
@@ -118,3 +119,18 @@ def test_order_of_magnitude_below_a_floor():
     assert order_of_magnitude(3e-31, floor=1e-25) == "<1e-25"
     assert order_of_magnitude(0.0, floor=1e-25) == "<1e-25"
     assert order_of_magnitude(2e-25, floor=1e-25) == "1e-25"
+
+
+def test_within_noise_at_its_two_standard_error_boundary():
+    # standard errors 0.015 and 0.02: the difference has sqrt(0.015^2 + 0.02^2) = 0.025, so two
+    # standard errors are 0.05.
+    assert within_noise(0.9, 0.015, 0.851, 0.02)                    # 0.049 apart: tied
+    assert not within_noise(0.9, 0.015, 0.849, 0.02)                # 0.051 apart: not
+    assert not within_noise(0.851, 0.015, 0.9, 0.02, num_errors=1.0)   # 0.049 > 0.025
+    assert within_noise(0.876, 0.02, 0.9, 0.015, num_errors=1.0)       # 0.024
+    np.testing.assert_array_equal(within_noise(0.9, 0.015, np.array([0.851, 0.849]), 0.02),
+                                  [True, False])
+    with pytest.raises(ValueError, match="num_errors"):
+        within_noise(0.9, 0.015, 0.85, 0.02, num_errors=-1)
+    with pytest.raises(ValueError, match="standard errors"):
+        within_noise(0.9, -0.015, 0.85, 0.02)

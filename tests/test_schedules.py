@@ -1,4 +1,4 @@
-"""Tests for sgd_utils.schedules: closed forms written out here, and torch's schedulers."""
+"""Tests for sgd_utils.optim.schedules: closed forms written out here, and torch's schedulers."""
 
 import math
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgd_utils import schedules as S
+from sgd_utils.optim import schedules as S
 
 NUM_STEPS = 100
 

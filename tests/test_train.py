@@ -1,4 +1,4 @@
-"""Tests of sgd_utils.train: batching, schedules, determinism, divergence, history, accuracy."""
+"""Tests of sgd_utils.nn.train: batching, schedules, determinism, divergence, history, accuracy."""
 import math
 import warnings
 
@@ -6,9 +6,9 @@ import matplotlib
 import numpy as np
 import pytest
 
-from sgd_utils.mlp import MLP
+from sgd_utils.nn.mlp import MLP
 from sgd_utils.optim import SGD
-from sgd_utils.train import History, fit
+from sgd_utils.nn.train import History, fit
 
 matplotlib.use("Agg")
 
@@ -20,18 +20,18 @@ def toy_data(num_rows=50, seed=0):
     return X, y
 
 
-def train_toy(seed=0, **kwargs):
+def train_toy(seed=0, fused=None, **kwargs):
     X, y = toy_data()
     model = MLP([6, 8, 3], seed=1)
     options = dict(epochs=3, batch_size=16, validation=toy_data(20, seed=9), seed=seed,
                    progress=False) | kwargs
-    history = fit(model, SGD(model.params, lr=0.1, momentum=0.9), X, y, **options)
+    history = fit(model, SGD(model.params, lr=0.1, momentum=0.9, fused=fused), X, y, **options)
     return model, history
 
 
 @pytest.mark.parametrize("fused", [False, True])
 def test_fit_equals_a_hand_written_loop_on_the_same_permutations(fused):
-    """Bit for bit with fused=False; with the fused momentum path, equal up to rounding."""
+    """Bit for bit with SGD(fused=False); with the fused momentum path, equal up to rounding."""
     X, y = toy_data()
     model, history = train_toy(seed=7, fused=fused)
     reference = MLP([6, 8, 3], seed=1)
@@ -189,9 +189,9 @@ def recipe_from_docstring(docstring, heading):
 
 def test_default_recipe_on_the_bundled_sample_reaches_96_percent():
     """Runs the module docstring's recipe verbatim, so the documented recipe is the tested one."""
-    import sgd_utils.train
+    import sgd_utils.nn.train
 
-    recipe = recipe_from_docstring(sgd_utils.train.__doc__, "Default recipe")
+    recipe = recipe_from_docstring(sgd_utils.nn.train.__doc__, "Default recipe")
     assert "MLP([784, 256, 128, 10]" in recipe and "epochs=20, batch_size=32" in recipe
     namespace = {}
     exec(recipe.replace("y_test), seed=0)", "y_test), seed=0, progress=False)"), namespace)

@@ -1,4 +1,4 @@
-"""Tests for sgd_utils.widgets: slider figures in static (precomputed) and live modes.
+"""Tests for sgd_utils.viz.widgets: slider figures in static (precomputed) and live modes.
 
 That the static figures really switch in a browser without a kernel is checked in tests/browser.
 """
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sgd_utils.widgets import Slider, log_values, render_png, resolve_mode, slider_figure
+from sgd_utils.viz.widgets import Slider, log_values, render_png, resolve_mode, slider_figure
 
 
 class Recorder:

@@ -22,7 +22,8 @@ Examples
 """
 
 from .adagrad import Adagrad, AdagradState, adagrad_init, adagrad_update
-from .adam import Adam, AdamState, AdamW, adam_init, adam_update, adamw_update
+from .adam import (Adam, AdamState, AdamW, adam_init, adam_update, adamw_update,
+                   uncorrected_step_ratio)
 from .base import Optimizer
 from .rmsprop import RMSprop, RMSpropState, rmsprop_init, rmsprop_update
 from .sgd import GD, SGD, GDState, SGDState, gd_init, gd_update, sgd_init, sgd_update
@@ -34,4 +35,5 @@ __all__ = [
     "Adagrad", "AdagradState", "adagrad_init", "adagrad_update",
     "RMSprop", "RMSpropState", "rmsprop_init", "rmsprop_update",
     "Adam", "AdamW", "AdamState", "adam_init", "adam_update", "adamw_update",
+    "uncorrected_step_ratio",
 ]

@@ -1,5 +1,11 @@
 r"""Adam and AdamW: bias-corrected moment estimates, as in ``torch.optim.Adam`` and
-``torch.optim.AdamW``."""
+``torch.optim.AdamW``, and, for chapter 5's experiment, Adam without the bias correction.
+
+One rule, :func:`adam_update`, is the algorithm; :func:`adamw_update` is the same rule with
+decoupled weight decay, and ``bias_correction=False`` leaves the correction out
+(:func:`uncorrected_step_ratio` predicts what that does). The facades :class:`Adam` and
+:class:`AdamW` run the same operations in place, bit for bit.
+"""
 
 from typing import NamedTuple
 
@@ -33,7 +39,7 @@ def adam_init(param, amsgrad=False):
 
 
 def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                amsgrad=False, maximize=False):
+                amsgrad=False, maximize=False, decoupled_weight_decay=False, bias_correction=True):
     r"""One step of Adam, optionally AMSGrad, with L2 weight decay (PyTorch's rule).
 
     .. math::
@@ -72,6 +78,15 @@ def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, we
     maximize : bool
         Maximise the objective instead of minimising it: the gradient is negated before
         anything else (so weight decay still shrinks :math:`\theta`), as in PyTorch.
+    decoupled_weight_decay : bool
+        AdamW's decay instead of the L2 penalty (:func:`adamw_update`), as PyTorch's argument of
+        the same name.
+    bias_correction : bool
+        False leaves out both divisions by :math:`1 - \beta^t`:
+        :math:`\theta \leftarrow \theta - \gamma\, m / (\sqrt{\hat v} + \epsilon)`. No library
+        offers this; chapter 5 runs it to show what the correction does (see
+        :func:`uncorrected_step_ratio`). With :math:`\beta_1 = 0` it is RMSprop with
+        ``alpha`` :math:`= \beta_2`.
 
     Returns
     -------
@@ -101,8 +116,29 @@ def adam_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, we
     >>> new_x.round(5), state.step  # eps makes it slightly less than lr
     (array([ 0.5, -1.5], dtype=float32), 1)
     """
-    return _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, maximize,
-                      decoupled_weight_decay=False)
+    # the operations of PyTorch's _single_tensor_adam, in its order
+    lr, eps, weight_decay = float(lr), float(eps), float(weight_decay)
+    beta1, beta2 = float(betas[0]), float(betas[1])
+    if maximize:
+        grad = -grad
+    step = state.step + 1
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param = param * (1 - lr * weight_decay)
+        else:
+            grad = grad + weight_decay * param
+    # beta1 * exp_avg + (1 - beta1) * grad, rounded as PyTorch
+    exp_avg = lerp(state.exp_avg, grad, 1 - beta1)
+    exp_avg_sq = beta2 * state.exp_avg_sq + (1 - beta2) * grad * grad
+    max_exp_avg_sq = np.maximum(state.max_exp_avg_sq, exp_avg_sq) if amsgrad else None
+    # Python floats (double precision) like PyTorch's; NumPy rounds them to float32 when they meet
+    # the arrays. Without the correction both are 1: dividing by 1.0 changes no bit.
+    step_size = lr / (1 - beta1**step) if bias_correction else lr
+    bias_correction2_sqrt = (1 - beta2**step) ** 0.5 if bias_correction else 1.0
+    denom = np.sqrt(max_exp_avg_sq if amsgrad else exp_avg_sq) / bias_correction2_sqrt + eps
+    new_param = param - step_size * exp_avg / denom
+    return new_param, AdamState(step=step, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
+                                max_exp_avg_sq=max_exp_avg_sq)
 
 
 def adamw_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
@@ -138,40 +174,13 @@ def adamw_update(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, w
     >>> new_x
     array([ 0.95, -1.9 ], dtype=float32)
     """
-    return _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, maximize,
-                      decoupled_weight_decay=True)
+    return adam_update(param, grad, state, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                       amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)
 
 
-def _adam_step(param, grad, state, lr, betas, eps, weight_decay, amsgrad, maximize,
-               decoupled_weight_decay):
-    """The step shared by Adam and AdamW, in the order of PyTorch's ``_single_tensor_adam``."""
-    lr, eps, weight_decay = float(lr), float(eps), float(weight_decay)
-    beta1, beta2 = float(betas[0]), float(betas[1])
-    if maximize:
-        grad = -grad
-    step = state.step + 1
-    if weight_decay != 0:
-        if decoupled_weight_decay:
-            param = param * (1 - lr * weight_decay)
-        else:
-            grad = grad + weight_decay * param
-    # beta1 * exp_avg + (1 - beta1) * grad, rounded as PyTorch
-    exp_avg = lerp(state.exp_avg, grad, 1 - beta1)
-    exp_avg_sq = beta2 * state.exp_avg_sq + (1 - beta2) * grad * grad
-    max_exp_avg_sq = np.maximum(state.max_exp_avg_sq, exp_avg_sq) if amsgrad else None
-    # Python floats (double precision) like PyTorch's; NumPy rounds them to float32 when they meet
-    # the arrays
-    step_size = lr / (1 - beta1**step)
-    bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-    denom = np.sqrt(max_exp_avg_sq if amsgrad else exp_avg_sq) / bias_correction2_sqrt + eps
-    new_param = param - step_size * exp_avg / denom
-    return new_param, AdamState(step=step, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
-                                max_exp_avg_sq=max_exp_avg_sq)
-
-
-def _adam_step_in_place(param, grad, state, scratch, lr, decoupled_weight_decay, *, betas, eps,
-                        weight_decay, amsgrad, maximize):
-    """:func:`_adam_step` writing ``param`` in place, with the same operations in the same order.
+def _adam_step_in_place(param, grad, state, scratch, lr, *, betas, eps, weight_decay, amsgrad,
+                        maximize, decoupled_weight_decay, bias_correction):
+    """:func:`adam_update` writing ``param`` in place, with the same operations in the same order.
 
     Temporaries go to the two ``scratch`` arrays; the moments are still new
     arrays at each step, so earlier states stay valid.
@@ -193,8 +202,8 @@ def _adam_step_in_place(param, grad, state, scratch, lr, decoupled_weight_decay,
     work *= grad
     exp_avg_sq += work
     max_exp_avg_sq = np.maximum(state.max_exp_avg_sq, exp_avg_sq) if amsgrad else None
-    step_size = lr / (1 - beta1**step)
-    bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+    step_size = lr / (1 - beta1**step) if bias_correction else lr
+    bias_correction2_sqrt = (1 - beta2**step) ** 0.5 if bias_correction else 1.0
     denom = np.sqrt(max_exp_avg_sq if amsgrad else exp_avg_sq, out=work)
     denom /= bias_correction2_sqrt
     denom += eps
@@ -209,7 +218,8 @@ class Adam(Optimizer):
     r"""Adam, as ``torch.optim.Adam``, updating ``params`` in place.
 
     The facade of :func:`adam_update` (see there for the maths and how it
-    differs from Keras's Adam); arguments, defaults and checks are PyTorch's.
+    differs from Keras's Adam); arguments, defaults and checks are PyTorch's, and
+    ``bias_correction=False`` is this package's addition (chapter 5).
     :meth:`step` performs the rule's operations in the same order through
     preallocated arrays (fresh temporaries for a 784x128 weight cost page
     faults); a test checks it agrees with the rule bit for bit.
@@ -225,10 +235,10 @@ class Adam(Optimizer):
 
     init_rule = staticmethod(adam_init)
     update_rule = staticmethod(adam_update)
-    decoupled_weight_decay = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False,
+                 bias_correction=True):
         super().__init__(
             params,
             lr,
@@ -237,6 +247,8 @@ class Adam(Optimizer):
             weight_decay=check_non_negative("weight_decay", weight_decay),
             amsgrad=bool(amsgrad),
             maximize=bool(maximize),
+            decoupled_weight_decay=bool(decoupled_weight_decay),
+            bias_correction=bool(bias_correction),
         )
 
     def init_state(self, param):
@@ -245,10 +257,8 @@ class Adam(Optimizer):
     def update_in_place(self, index, param, grad, state):
         """The update rule applied in place, bit for bit (the trainer calls this once per
         mini-batch)."""
-        return _adam_step_in_place(
-            param, grad, state, self.scratch(index), self._lr, self.decoupled_weight_decay,
-            **self.hyperparams
-        )
+        return _adam_step_in_place(param, grad, state, self.scratch(index), self._lr,
+                                   **self.hyperparams)
 
 
 class AdamW(Adam):
@@ -266,10 +276,40 @@ class AdamW(Adam):
     array([ 0.95, -1.9 ], dtype=float32)
     """
 
-    update_rule = staticmethod(adamw_update)
-    decoupled_weight_decay = True
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False):
         super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize)
+                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)
+
+
+def uncorrected_step_ratio(step, betas=(0.9, 0.999)):
+    r"""The step of Adam without bias correction under a constant gradient, in learning rates:
+    :math:`(1 - \beta_1^t)/\sqrt{1 - \beta_2^t}`.
+
+    For a constant gradient :math:`g` the moments are :math:`m_t = (1 - \beta_1^t)\, g` and
+    :math:`v_t = (1 - \beta_2^t)\, g^2`, biased toward zero by their zero start; with bias
+    correction the ratio is 1 at every step (for :math:`\epsilon \to 0`). RMSprop's is this with
+    :math:`\beta_1 = 0`, :math:`1/\sqrt{1 - \alpha^t}`.
+
+    Parameters
+    ----------
+    step : int or array_like of int
+        :math:`t \ge 1`, the number of the step (the first step is 1).
+    betas : tuple of float
+        :math:`(\beta_1, \beta_2)`, each in [0, 1).
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> round(uncorrected_step_ratio(1), 4), round(uncorrected_step_ratio(1, betas=(0.0, 0.99)), 4)
+    (3.1623, 10.0)
+    """
+    beta1, beta2 = check_betas(betas)
+    step = np.asarray(step)
+    if not np.issubdtype(step.dtype, np.integer) or np.any(step < 1):
+        raise ValueError(f"step must hold integers >= 1 (the first step is 1), got {step!r}")
+    ratio = (1 - beta1**step) / np.sqrt(1 - beta2**step)
+    return float(ratio) if ratio.ndim == 0 else ratio

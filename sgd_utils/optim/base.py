@@ -8,6 +8,7 @@ each :meth:`Optimizer.step`, and keeps one state per parameter in
 :attr:`Optimizer.state`.
 """
 
+import math
 from numbers import Real
 
 import numpy as np
@@ -160,6 +161,7 @@ class Optimizer:
         self.hyperparams = hyperparams
         self.state = [self.init_state(param) for param in self.params]
         self._scratch = None
+        self._grads = None
 
     def init_state(self, param):
         """The state of ``param`` before its first step (subclasses pass the init rule its
@@ -180,6 +182,23 @@ class Optimizer:
         grads = check_grads(self.params, grads)  # all checks first: a bad call changes nothing
         for index, (param, grad) in enumerate(zip(self.params, grads)):
             self.state[index] = self.update_in_place(index, param, grad, self.state[index])
+
+    def train_step(self, model, X, y):
+        """One step of training ``model`` on the batch ``(X, y)``: backprop, then :meth:`step`.
+
+        Returns the batch's loss, computed before the update. A non-finite loss skips the update,
+        so the parameters stay the last good ones. ``model`` must hold this optimizer's params
+        (``sgd_utils.nn.mlp.MLP`` and its ``loss_and_grads_unchecked``). Like ``torch.optim``'s
+        ``step(closure)``, this lets the optimizer decide how the gradient and the update meet:
+        :class:`~sgd_utils.optim.SGD` adds the gradients straight into its momentum buffers.
+        """
+        if self._grads is None or len(self._grads) != len(model.params) or any(
+                g.shape != p.shape for g, p in zip(self._grads, model.params)):
+            self._grads = [np.empty_like(p) for p in model.params]
+        loss = model.loss_and_grads_unchecked(X, y, self._grads)
+        if math.isfinite(loss):
+            self.step(self._grads)
+        return loss
 
     def update_in_place(self, index, param, grad, state):
         """Apply the update rule to ``param`` (``params[index]``) in place and return the new state.

@@ -5,6 +5,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .base import Optimizer, check_non_negative
+from .fused_sgd import FusedMomentum, plain_momentum
 
 
 class GDState(NamedTuple):
@@ -187,6 +188,14 @@ class SGD(Optimizer):
         Nesterov momentum; requires ``momentum > 0`` and ``dampening == 0``.
     maximize : bool
         Maximise the objective (step along the gradient); keyword-only, as in PyTorch.
+    fused : bool or None
+        How :meth:`train_step` trains a network with plain momentum (no dampening, no Nesterov,
+        no ``maximize``): True adds the gradients straight into the momentum buffers inside
+        backprop (:mod:`sgd_utils.optim.fused_sgd`), the same algorithm up to rounding with fewer
+        passes over memory; False backprops, then :meth:`step`, bit for bit :func:`sgd_update`.
+        None (default) takes the fused path where it applies. Keyword-only. (PyTorch's ``fused``
+        plays the same role, choosing the implementation, not the algorithm; its None takes
+        the unfused path on CPU.)
 
     Notes
     -----
@@ -194,7 +203,8 @@ class SGD(Optimizer):
     the bits), but writes through preallocated arrays: at a 784x128 weight a
     step is an in-memory pass per operation, and temporaries would double it.
     The velocity array is still new at each step, so earlier ``opt.state``
-    values stay valid for plotting.
+    values stay valid for plotting. While the fused path trains, the buffers are held scaled;
+    reading ``opt.state`` gives them back as :func:`sgd_update` keeps them.
 
     Examples
     --------
@@ -210,7 +220,10 @@ class SGD(Optimizer):
     update_rule = staticmethod(sgd_update)
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-                 *, maximize=False):
+                 *, maximize=False, fused=None):
+        if fused is not None and not isinstance(fused, bool):
+            raise TypeError(f"fused must be None, True or False, got fused={fused!r}")
+        self.fused, self._fused = fused, None   # before super().__init__ sets the state
         momentum = check_non_negative("momentum", momentum)
         dampening = float(dampening)  # PyTorch does not restrict dampening
         weight_decay = check_non_negative("weight_decay", weight_decay)
@@ -223,6 +236,38 @@ class SGD(Optimizer):
             params, lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
             nesterov=bool(nesterov), maximize=bool(maximize)
         )
+        if fused and not plain_momentum(self.hyperparams):
+            raise ValueError("fused=True needs plain momentum: momentum in (0, 1], no dampening, "
+                             f"no Nesterov, no maximize; got {self.hyperparams}")
+
+    @property
+    def state(self):
+        """One :class:`SGDState` per parameter (the fused path's scaled buffers, given back)."""
+        if self._fused is not None:
+            self._state = [SGDState(momentum_buffer=b) for b in self._fused.buffers()]
+            self._fused = None
+        return self._state
+
+    @state.setter
+    def state(self, value):
+        self._fused, self._state = None, value
+
+    def train_step(self, model, X, y):
+        """Backprop and update, fused for plain momentum (see ``fused``); return the loss."""
+        fusable = (self.fused is not False and plain_momentum(self.hyperparams)
+                   and len(self.params) == len(model.params)
+                   and all(p is q and p.flags.c_contiguous
+                           for p, q in zip(self.params, model.params)))
+        if not fusable:
+            if self.fused:
+                raise ValueError("fused=True needs the model's own C-contiguous params: "
+                                 "construct SGD(model.params, ...)")
+            return super().train_step(model, X, y)
+        if self._fused is None:
+            self._fused = FusedMomentum(self.params, [s.momentum_buffer for s in self._state],
+                                        self.hyperparams["momentum"],
+                                        self.hyperparams["weight_decay"])
+        return self._fused.step(model, X, y, self._lr)
 
     def update_in_place(self, index, param, grad, state):
         """:func:`sgd_update` applied in place, bit for bit."""

@@ -6,11 +6,15 @@ dtype as ``x``), ``minimizer``, ``minimizers`` (all known ones, ``(k, dim)``),
 ``(x_min, x_max, y_min, y_max)``, and ``loss_grid(xs, ys)`` for contours.
 The stochastic problems (:class:`LeastSquares`, :class:`LogisticRegression`)
 add ``num_samples``, ``loss(x, idx=None)``, ``grad(x, idx=None)`` and
-``per_sample_grads(x, idx=None)``, means over the samples ``idx``.
+``per_sample_grads(x, idx=None)``, means over the samples ``idx``. For many independent runs
+at once (chains, in :func:`sgd_utils.descent.run`) every problem also has ``losses(points)`` and
+``grads(points)`` (finite sums: ``grads(points, idx)``, one batch per chain).
 
 - :mod:`.toy`: :class:`Quadratic`, :class:`Rosenbrock`, :class:`Beale`,
   :class:`Himmelblau`, :class:`Saddle`.
 - :mod:`.stochastic`: :class:`LeastSquares`, :class:`LogisticRegression`.
+- :mod:`.sparse`: :class:`~sgd_utils.problems.sparse.SparseLeastSquares`, the test bed of
+  lock-free SGD.
 """
 
 from .base import Problem

@@ -19,6 +19,18 @@ def as_point(x, dim):
     return x
 
 
+def as_points(points, dim):
+    """``points`` as a float array of shape ``(..., dim)``, keeping its float dtype."""
+    points = np.asarray(points)
+    if points.dtype.kind in "iub":
+        points = points.astype(np.float64)
+    elif points.dtype.kind != "f":
+        raise TypeError(f"points must be a real float array, got points.dtype={points.dtype}")
+    if points.shape[-1:] != (dim,):
+        raise ValueError(f"points must have shape (..., {dim}), got points.shape={points.shape}")
+    return points
+
+
 class Problem:
     r"""A deterministic objective :math:`f : \mathbb{R}^d \to \mathbb{R}` with its gradient.
 
@@ -46,6 +58,20 @@ class Problem:
     def grad(self, x):
         r""":math:`\nabla f(x)`, an array of the shape and dtype of ``x``."""
         return self._grad(as_point(x, self.dim))
+
+    def losses(self, points):
+        """:math:`f` at many points at once: ``points`` of shape ``(..., dim)`` gives shape
+        ``(...)``."""
+        return np.asarray(self._loss(as_points(points, self.dim)), dtype=np.float64)
+
+    def grads(self, points):
+        r""":math:`\nabla f` at each row of ``points`` (shape ``(K, dim)``), the independent runs
+        ("chains") of :func:`sgd_utils.descent.run`: one ``grad`` per row, each bit for bit."""
+        points = as_points(points, self.dim)
+        if points.ndim != 2:
+            raise ValueError(f"points must have shape (K, {self.dim}), got {points.shape}")
+        return np.array([self.grad(point) for point in points], dtype=points.dtype).reshape(
+            points.shape)
 
     def loss_grid(self, xs, ys):
         """The loss at every point of a 2-D grid (``xs``, ``ys`` from ``np.meshgrid``)."""

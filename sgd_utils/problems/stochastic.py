@@ -10,7 +10,7 @@ full-batch optimum is computed exactly at construction.
 
 import numpy as np
 
-from .base import as_point
+from .base import as_point, as_points
 
 
 def _make_rng(seed, rng):
@@ -61,6 +61,39 @@ class FiniteSum:
         x, X, y = self._batch(x, idx)
         return X.T @ self._dloss_dz(X @ x, y) / len(y) + self._penalty_grad(x)
 
+    def losses(self, points):
+        """The full-batch loss at many points at once: ``points`` of shape ``(..., dim)`` gives
+        shape ``(...)``, float64."""
+        points = as_points(points, self.dim)
+        flat = points.reshape(-1, self.dim)
+        chunks = [  # a (chunk, n) matrix of margins stays small
+            self._sample_losses(chunk, chunk @ self.X.T, self.y).mean(axis=1) + self._penalty(chunk)
+            for chunk in np.array_split(flat, max(1, len(flat) // 256))]
+        return np.concatenate(chunks).reshape(points.shape[:-1]) if len(flat) else np.empty(
+            points.shape[:-1])
+
+    def grads(self, points, idx=None):
+        r"""Mini-batch gradients of many independent runs ("chains") at once.
+
+        Row :math:`k` is the mean of :math:`\nabla \ell_i` at ``points[k]`` over the samples
+        ``idx[k]``, i.e. ``grad(points[k], idx[k])`` (to rounding: a test checks it), for
+        ``points`` of shape ``(K, dim)`` and ``idx`` of shape ``(K, B)``; ``idx=None`` takes all
+        samples for every chain.
+        """
+        points = as_points(points, self.dim)
+        if idx is None:
+            margins = points @ self.X.T                        # (K, n)
+            return self._dloss_dz(margins, self.y) @ self.X / self.num_samples + \
+                self._penalty_grad(points)
+        idx = np.asarray(idx)
+        if idx.shape[:-1] != points.shape[:-1] or idx.shape[-1] == 0:
+            raise ValueError(f"idx must have shape {points.shape[:-1] + ('B',)} with B >= 1, "
+                             f"got idx.shape={idx.shape}")
+        X, y = self.X[idx], self.y[idx]                        # (K, B, d), (K, B)
+        margins = np.einsum("kbd,kd->kb", X, points)          # x_i^T w, each sample of each chain
+        dloss = self._dloss_dz(margins, y)                    # d loss_i / d margin
+        return np.einsum("kbd,kb->kd", X, dloss) / idx.shape[-1] + self._penalty_grad(points)
+
     def per_sample_grads(self, x, idx=None):
         """The gradient of each sample's loss, shape ``(len(idx), dim)``; their mean is ``grad``."""
         x, X, y = self._batch(x, idx)
@@ -83,12 +116,7 @@ class FiniteSum:
         ``np.meshgrid``)."""
         if self.dim != 2:
             raise ValueError(f"loss_grid needs a 2-D problem, got dim={self.dim}")
-        points = np.stack([np.ravel(xs), np.ravel(ys)], axis=-1)
-        losses = [  # in chunks of points: a (chunk, n) matrix of margins stays small
-            self._sample_losses(chunk, chunk @ self.X.T, self.y).mean(axis=1) + self._penalty(chunk)
-            for chunk in np.array_split(points, max(1, len(points) // 256))
-        ]
-        return np.concatenate(losses).reshape(np.shape(xs))
+        return FiniteSum.losses(self, np.stack([xs, ys], axis=-1))   # the means over samples
 
     def _penalty(self, x):
         return 0.0
@@ -199,6 +227,12 @@ class LeastSquares(FiniteSum):
             raise ValueError(f"points must have shape (..., {self.dim}), got {np.shape(points)}")
         errors = np.asarray(points, dtype=np.float64) - self.minimizer
         return 0.5 * np.einsum("...i,ij,...j->...", errors, self.hessian, errors)
+
+    def losses(self, points):
+        r"""The full-batch loss at many points at once, :math:`f^\star + \tfrac12 e^\top H e`
+        (:meth:`loss_gaps`): exact for least squares, and :math:`O(d^2)` per point instead of
+        :math:`O(nd)`, so that long runs can be recorded cheaply."""
+        return self.min_loss + self.loss_gaps(points)
 
     def _sample_losses(self, x, z, y):
         return 0.5 * (z - y) ** 2

@@ -323,7 +323,7 @@ def _fetch(name, known_hash, directory, mirrors, progressbar, timeout) -> Path:
             failures.append((url, error))
     tried = "".join(f"\n  {url}: {type(error).__name__}: {error}" for url, error in failures)
     offline = (f"\nNo partial download of {name} was left in {directory}. Offline, use "
-               "sgd_utils.data.load_sample(): 10,000 real MNIST digits bundled with the "
+               "sgd_utils.nn.data.load_sample(): 10,000 real MNIST digits bundled with the "
                "package.")
     network_errors = (requests.ConnectionError, requests.Timeout)
     if all(isinstance(error, network_errors) for _, error in failures):

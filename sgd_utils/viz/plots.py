@@ -22,7 +22,7 @@ PNG per position:
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from .descent import Trace
+from ..descent import Trace
 
 MINIMUM_STYLE = dict(marker="*", markersize=10, color="crimson", linestyle="none", zorder=4)
 

@@ -1,20 +1,41 @@
-"""Tests for sgd_utils.moments: the expected loss of SGD under a schedule, against runs, exact
-enumeration and fixed points."""
+"""Tests for sgd_utils.theory.least_squares: the expected loss of SGD under a schedule, the noise
+floor and the stability limit, against runs, exact enumeration of every batch sequence and fixed
+points."""
 
 import itertools
 
 import numpy as np
 import pytest
 
-from sgd_utils.moments import expected_loss_gaps
-from sgd_utils.noise import sgd_noise_floor, sgd_path
-from sgd_utils.problems import LeastSquares
-from sgd_utils.schedules import CosineAnnealingLR
+from sgd_utils.descent import run
+from sgd_utils.optim import SGD
+from sgd_utils.optim.schedules import CosineAnnealingLR
+from sgd_utils.problems import LeastSquares, LogisticRegression
+from sgd_utils.theory.least_squares import (expected_loss_gaps, mean_square_stability_limit,
+                                            sgd_noise_floor, stationary_covariance)
+from sgd_utils.theory.noise import gradient_covariance
+
+PROBLEM = LeastSquares(num_samples=200, dim=3, noise=1.0, seed=0)
 
 
 @pytest.fixture(scope="module")
 def problem():
     return LeastSquares(num_samples=400, dim=3, noise=1.0, seed=1)
+
+
+@pytest.fixture
+def tiny():
+    return LeastSquares(num_samples=7, dim=2, noise=0.8, seed=3)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda p: sgd_noise_floor(p, 0.0, 1), "lr"),
+    (lambda p: sgd_noise_floor(p, 50.0, 1), "no finite noise floor"),
+    (lambda p: stationary_covariance(p, 0.1, 8), "batch_size"),
+])
+def test_noise_floor_errors(tiny, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(tiny)
 
 
 def test_full_batch_is_gradient_descent(problem):
@@ -89,8 +110,9 @@ def test_shuffled_epochs_stay_below_the_independent_batch_prediction(problem):
     """Random reshuffling lowers the floor; the recursion is an upper estimate for
     shuffled epochs."""
     start = problem.minimizer
-    gaps = np.array([problem.loss_gaps(sgd_path(problem, start, 0.05, 4, 1500, seed=s))[300:].mean()
-                     for s in range(10)])
+    paths = [run(problem, SGD([start.copy()], lr=0.05), 1500, batch_size=4, seed=seed,
+                 record_steps=range(300, 1501)).params for seed in range(10)]
+    gaps = np.array([problem.loss_gaps(path).mean() for path in paths])
     assert gaps.mean() < expected_loss_gaps(problem, start, [0.05] * 1500, 4)[-1]
 
 
@@ -130,3 +152,94 @@ def test_many_schedules_at_once_equal_one_at_a_time(problem):
     for row, schedule in zip(together, lrs):
         np.testing.assert_allclose(row, expected_loss_gaps(problem, start, schedule, batch_size=5),
                                    rtol=1e-12)
+
+
+def test_noise_floor_matches_first_order_formula_at_small_lr():
+    problem = LeastSquares(num_samples=200, dim=3, noise=1.0, seed=4)
+    lr, batch_size = 1e-4, 5
+    sigma = gradient_covariance(problem, problem.minimizer)
+    first_order = lr * np.trace(sigma) / (4 * batch_size) * (200 - 5) / 199
+    assert sgd_noise_floor(problem, lr, batch_size) == pytest.approx(first_order, rel=1e-3)
+
+
+def test_noise_floor_matches_a_simulation_of_independent_batches():
+    # Oracle: many independent chains of SGD with a fresh random batch (without replacement) per
+    # step, vectorised over chains, averaged after the transient.
+    problem = LeastSquares(num_samples=12, dim=2, noise=1.0, seed=5)
+    lr, batch_size, chains, steps = 0.2, 3, 4000, 300
+    rng = np.random.default_rng(0)
+    w = np.tile(problem.minimizer, (chains, 1))
+    X, y = problem.X, problem.y
+    gaps = []
+    for t in range(steps):
+        idx = np.argsort(rng.random((chains, problem.num_samples)), axis=1)[:, :batch_size]
+        residual = np.einsum("kbi,ki->kb", X[idx], w) - y[idx]
+        w = w - lr * np.einsum("kbi,kb->ki", X[idx], residual) / batch_size
+        if t >= 100:
+            gaps.append(problem.loss_gaps(w).mean())
+    assert sgd_noise_floor(problem, lr, batch_size) == pytest.approx(np.mean(gaps), rel=0.03)
+
+
+def test_stationary_covariance_is_a_fixed_point(tiny):
+    lr, batch_size = 0.1, 2
+    c = stationary_covariance(tiny, lr, batch_size)
+    n, h = tiny.num_samples, tiny.hessian
+    a = [np.outer(x, x) for x in tiny.X]
+    m = np.eye(2) - lr * h
+    noise = (gradient_covariance(tiny, tiny.minimizer) + np.mean([ai @ c @ ai for ai in a], axis=0)
+             - h @ c @ h)
+    assert np.allclose(c, m @ c @ m + lr**2 / batch_size * (n - batch_size) / (n - 1) * noise)
+
+
+def test_stationary_covariance_equals_the_limit_of_exactly_averaged_batch_steps():
+    """Oracle, independent of the package's closed form: the exact second moment of the error,
+    propagated step by step as the mean over every batch of B distinct samples, from the SGD
+    step alone (no A_i, no fourth moments, no (n - B) / (n - 1)), until it stops changing. The
+    whole matrix C is compared, off-diagonal entries included."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((6, 2))
+    X[:, 1] = X[:, 0] + 0.5 * X[:, 1]  # correlated features: H, and so C, far from diagonal
+    problem = LeastSquares.from_data(X, X[:, 0] ** 2 + rng.standard_normal(6))
+    lr, batch_size, d = 1.0, 2, problem.dim  # half the mean-square stability limit (2.16)
+    # One step with batch b is affine, w - w* -> L_b (w - w*) + c_b; read L_b and c_b off the step
+    # itself. With z = (w - w*, 1), z -> M_b z and Z = E[z z^T] -> mean_b M_b Z M_b^T, which is
+    # vec Z -> mean_b (M_b (x) M_b) vec Z for row-major vec.
+    def step(w, batch):
+        return w - lr * problem.grad(w, list(batch))
+
+    maps = []
+    for batch in itertools.combinations(range(problem.num_samples), batch_size):
+        at_minimum = step(problem.minimizer, batch)
+        affine = np.eye(d + 1)
+        affine[:d, :d] = np.column_stack([step(problem.minimizer + unit, batch) - at_minimum
+                                          for unit in np.eye(d)])
+        affine[:d, d] = at_minimum - problem.minimizer
+        maps.append(np.kron(affine, affine))
+    one_step = np.mean(maps, axis=0)
+    steps = np.linalg.matrix_power(one_step, 2**12)  # 4096 steps from w = w*: the transient,
+    start = np.zeros((d + 1, d + 1))                  # at most 0.95^t, has died out
+    start[d, d] = 1.0
+    moment = (steps @ start.ravel()).reshape(d + 1, d + 1)
+    np.testing.assert_allclose((steps @ steps @ start.ravel()).reshape(d + 1, d + 1), moment,
+                               rtol=1e-12)  # converged: 4096 more steps change nothing
+    covariance = stationary_covariance(problem, lr, batch_size)
+    assert covariance[0, 1] > 0.4 * np.sqrt(covariance[0, 0] * covariance[1, 1])
+    # Exact on both sides: the only tolerance is for rounding in the 12 squarings.
+    np.testing.assert_allclose(covariance, moment[:d, :d], rtol=1e-10)
+
+
+@pytest.mark.parametrize("batch_size", [1, 5, 200])
+def test_stability_limit_is_where_the_second_moment_map_reaches_radius_one(batch_size):
+    limit = mean_square_stability_limit(PROBLEM, batch_size)
+    assert limit <= 2 / PROBLEM.L * (1 + 1e-12)
+    # still a finite ball (noise's own check)
+    stationary_covariance(PROBLEM, 0.999 * limit, batch_size)
+    with pytest.raises(ValueError, match="no finite noise floor"):
+        stationary_covariance(PROBLEM, 1.001 * limit, batch_size)
+    if batch_size == 200:  # full batch: gradient descent's 2/L
+        assert limit == pytest.approx(2 / PROBLEM.L, rel=1e-10)
+
+
+def test_stability_limit_needs_least_squares():
+    with pytest.raises(TypeError, match="LeastSquares"):
+        mean_square_stability_limit(LogisticRegression(num_samples=20, dim=2))

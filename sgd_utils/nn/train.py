@@ -18,10 +18,10 @@ core, the same numbers on every run with the same BLAS kernel; another kernel ro
 differently and can move the last digits, which is why the book reports chaotic runs as means
 over seeds, ``sgd_utils.report``)::
 
-    from sgd_utils.data import load_sample
-    from sgd_utils.mlp import MLP
+    from sgd_utils.nn.data import load_sample
+    from sgd_utils.nn.mlp import MLP
     from sgd_utils.optim import SGD
-    from sgd_utils.train import fit
+    from sgd_utils.nn.train import fit
 
     data = load_sample()
     model = MLP([784, 256, 128, 10], activation="relu", init="he", seed=0)
@@ -49,16 +49,17 @@ than the default: with 8,000 digits the data, not the optimisation, limits the a
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..descent import epoch_batches
+from ..optim import SGD
+from ..threads import blas_threads as limit_blas_threads
 from .mlp import MLP
-from .optim import SGD
-from .fused_sgd import FusedMomentumSGD, applies
-from .threads import blas_threads as limit_blas_threads
 
 
 @dataclass
@@ -122,14 +123,15 @@ class History:
 
 
 def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=None, seed=0,
-        progress=True, eval_train=True, blas_threads=1, fused=True):
+        progress=True, eval_train=True, blas_threads=1):
     r"""Train ``model`` with ``optimizer`` on mini-batches of ``(X, y)``; return a History.
 
     Parameters
     ----------
-    model : sgd_utils.mlp.MLP
+    model : sgd_utils.nn.mlp.MLP
     optimizer : a facade of ``sgd_utils.optim`` holding ``model.params``
-        ``optimizer.step(grads)`` must update ``model.params`` in place.
+        Its ``train_step(model, X_batch, y_batch)`` backpropagates and updates ``model.params``
+        in place (an ``SGD`` with plain momentum fuses the two, see its ``fused``).
     X : ndarray, shape (N, model.sizes[0])
         Training inputs, converted once to the model's dtype.
     y : ndarray of int, shape (N,)
@@ -140,7 +142,7 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
         Rows per step; the last batch of an epoch holds the remainder (``drop_last=False``).
     schedule : callable or None
         ``schedule(step) -> lr`` for the 0-based global step, set as ``optimizer.lr``
-        before each step (see ``sgd_utils.schedules``); None keeps ``optimizer.lr``.
+        before each step (see ``sgd_utils.optim.schedules``); None keeps ``optimizer.lr``.
         Steps count from 0 in every call; the optimizer's state carries over between calls.
     validation : (X_val, y_val) or None
         Evaluated at the end of every epoch.
@@ -157,12 +159,6 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
         thread is fastest for matrices this small, and several threads on a busy machine can
         be 10x slower: each product waits for a descheduled worker thread. Set through
         :func:`sgd_utils.threads.blas_threads` (``threadpoolctl``).
-    fused : bool
-        For a plain momentum ``SGD`` (no dampening, no Nesterov), add the gradients straight
-        into the momentum buffers inside backprop (:mod:`sgd_utils.fused_sgd`): the same
-        algorithm as ``optimizer.step``, up to float rounding, with fewer passes over memory.
-        False always calls ``optimizer.step``, bit for bit the pure update rule.
-
     Returns
     -------
     History
@@ -172,14 +168,12 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
     A non-finite loss stops training at that step before the update, sets
     ``History.diverged_at``, and emits no floating-point warnings (``np.errstate``). Unlike a
     ``torch.utils.data.DataLoader`` loop, a batch is one ``np.take`` gather and the model
-    reuses its buffers, so a step allocates little more than the batch itself. With the
-    fused path, ``optimizer.state`` is brought up to date when ``fit`` returns (or is
-    interrupted), not after every step.
+    reuses its buffers, so a step allocates little more than the batch itself.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sgd_utils.mlp import MLP
+    >>> from sgd_utils.nn.mlp import MLP
     >>> from sgd_utils.optim import SGD
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((64, 4), dtype=np.float32); y = (X[:, 0] > 0).astype(int)
@@ -202,25 +196,27 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
                       steps_per_epoch=steps_per_epoch)
     metrics = {name: [] for name in ("train_loss", "train_accuracy", "val_loss",
                                      "val_accuracy", "epoch_times")}
-    rng = np.random.default_rng(seed)
-    runner_type = _FusedMomentumRunner if fused and applies(model, optimizer) else _EpochRunner
-    runner = runner_type(model, optimizer, X, y, batch_size, schedule, history)
+    # the runner's "epochs" sampler: a fresh permutation each epoch, cut into batches
+    batches = epoch_batches(len(y), batch_size, np.random.default_rng(seed))
     from tqdm.auto import tqdm
 
     # Divergence is detected from the loss below; errstate keeps it from flooding warnings.
     with np.errstate(all="ignore"), _limited_blas_threads(blas_threads), tqdm(
             total=len(history.losses), disable=not progress, unit="step") as bar:
-        try:
-            for epoch in range(epochs):
-                start = time.perf_counter()
-                history.diverged_at = runner.run(rng.permutation(len(y)), epoch, bar)
-                if history.diverged_at is not None:
-                    break
-                _record_epoch(metrics, model, runner, X, y, validation, eval_train)
-                metrics["epoch_times"].append(time.perf_counter() - start)
-                bar.set_postfix(_postfix(metrics), refresh=False)
-        finally:  # also on KeyboardInterrupt: the optimizer's state matches the parameters
-            runner.finish()
+        for epoch in range(epochs):
+            start, first = time.perf_counter(), epoch * steps_per_epoch
+            losses, lrs = train_epoch(model, optimizer, X, y,
+                                      itertools.islice(batches, steps_per_epoch),
+                                      schedule=schedule, first_step=first)
+            history.losses[first:first + len(losses)] = losses
+            history.lrs[first:first + len(lrs)] = lrs
+            bar.update(len(losses))
+            if not math.isfinite(losses[-1]):
+                history.diverged_at = first + len(losses) - 1
+                break
+            _record_epoch(metrics, model, float(np.mean(losses)), X, y, validation, eval_train)
+            metrics["epoch_times"].append(time.perf_counter() - start)
+            bar.set_postfix(_postfix(metrics), refresh=False)
     for name, values in metrics.items():
         setattr(history, name, np.array(values, dtype=np.float64))
     if history.diverged_at is not None:
@@ -229,62 +225,37 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
     return history
 
 
-class _EpochRunner:
-    """The inner loop: gather a batch, set the lr, backprop and step."""
+def train_epoch(model, optimizer, X, y, batches, *, schedule=None, first_step=0):
+    r"""One epoch of mini-batch training: a step on the rows of ``(X, y)`` in each of ``batches``.
 
-    def __init__(self, model, optimizer, X, y, batch_size, schedule, history):
-        self.model, self.optimizer, self.schedule = model, optimizer, schedule
-        self.X, self.y, self.batch_size, self.history = X, y, batch_size, history
-        self.grads = [np.empty_like(p) for p in model.params]
-        self.epoch_loss = math.nan
+    ``batches`` are arrays of row indices, e.g. one epoch of
+    :func:`sgd_utils.descent.epoch_batches` (as :func:`fit` draws them: every row once, the last
+    batch smaller when the batch size does not divide the rows, as with ``drop_last=False``).
+    Each step gathers its batch, sets the learning rate from ``schedule`` (at the step counted
+    from ``first_step``), and lets the optimizer backpropagate and update
+    (:meth:`~sgd_utils.optim.base.Optimizer.train_step`). After a step whose loss is not finite
+    the epoch stops; that step did not update, so the parameters are the last good ones. ``X``
+    and ``y`` must be checked already (:meth:`MLP.check_batch`), as :func:`fit` does once.
 
-    def run(self, order, epoch, bar):
-        """One epoch over the rows in ``order``; the step whose loss diverged, or None."""
-        optimizer, schedule = self.optimizer, self.schedule
-        losses, lrs = self.history.losses, self.history.lrs
-        step = epoch * self.history.steps_per_epoch
-        first = step
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
-            # np.take gathers rows ~15% faster than X[rows], ~35% faster than with out= (numpy 2.4);
-            # either way the scattered rows cost ~30-40 us per step at batch 128 (README).
-            X_batch, y_batch = np.take(self.X, rows, axis=0), self.y[rows]  # (B, 784), (B,)
-            if schedule is not None:
-                optimizer.lr = schedule(step)
-            lrs[step] = optimizer.lr
-            loss = losses[step] = self.train_step(X_batch, y_batch)
-            if not math.isfinite(loss):
-                return step  # train_step did not update: the parameters are the last good ones
-            step += 1
-            bar.update()
-        self.epoch_loss = float(losses[first:step].mean())
-        return None
-
-    def train_step(self, X_batch, y_batch):
-        """Backprop, then the optimizer's step (skipped if the loss is not finite)."""
-        loss = self.model.loss_and_grads_unchecked(X_batch, y_batch, self.grads)
-        if math.isfinite(loss):
-            self.optimizer.step(self.grads)
-        return loss
-
-    def finish(self):
-        """Called once when training ends."""
-
-
-class _FusedMomentumRunner(_EpochRunner):
-    """The same loop for plain momentum SGD, with the update fused into backprop
-    (``sgd_utils.fused_sgd``: the same algorithm, fewer passes over memory)."""
-
-    def __init__(self, model, optimizer, X, y, batch_size, schedule, history):
-        super().__init__(model, optimizer, X, y, batch_size, schedule, history)
-        self.grads = None  # no gradient arrays: backprop adds into the momentum buffers
-        self.fused = FusedMomentumSGD(model, optimizer)
-
-    def train_step(self, X_batch, y_batch):
-        return self.fused.step(X_batch, y_batch)
-
-    def finish(self):
-        self.fused.write_back()  # optimizer.state holds the momentum buffers, as after step()
+    Returns
+    -------
+    losses, lrs : list of float
+        The mini-batch loss and the learning rate of every step taken.
+    """
+    losses, lrs = [], []
+    step = first_step
+    for rows in batches:
+        # np.take gathers rows ~15% faster than X[rows], ~35% faster than with out= (numpy 2.4);
+        # either way the scattered rows cost ~30-40 us per step at batch 128 (README).
+        X_batch, y_batch = np.take(X, rows, axis=0), y[rows]  # (B, 784), (B,)
+        if schedule is not None:
+            optimizer.lr = schedule(step)
+        lrs.append(optimizer.lr)
+        losses.append(optimizer.train_step(model, X_batch, y_batch))
+        if not math.isfinite(losses[-1]):
+            break
+        step += 1
+    return losses, lrs
 
 
 def full_mnist_recipe(data, *, seed=0, progress=True):
@@ -301,8 +272,8 @@ def full_mnist_recipe(data, *, seed=0, progress=True):
 
     Parameters
     ----------
-    data : sgd_utils.data.MNIST
-        Typically ``sgd_utils.data.load_mnist()``; the test split is the validation data.
+    data : sgd_utils.nn.data.MNIST
+        Typically ``sgd_utils.nn.data.load_mnist()``; the test split is the validation data.
     seed : int
         Seeds the initial weights and the shuffles.
     progress : bool
@@ -312,7 +283,7 @@ def full_mnist_recipe(data, *, seed=0, progress=True):
     --------
     With a network (about 30 s of training on one core, Haswell kernel)::
 
-        from sgd_utils.data import load_mnist
+        from sgd_utils.nn.data import load_mnist
         model, history = full_mnist_recipe(load_mnist())
         history.val_accuracy[-1]  # 0.9843
     """
@@ -334,11 +305,11 @@ def _limited_blas_threads(num_threads):
     return limit_blas_threads(_checked_count("blas_threads", num_threads, 1))
 
 
-def _record_epoch(metrics, model, runner, X, y, validation, eval_train):
+def _record_epoch(metrics, model, epoch_loss, X, y, validation, eval_train):
     if eval_train:
         loss, accuracy = model.evaluate(X, y)
     else:
-        loss, accuracy = runner.epoch_loss, math.nan
+        loss, accuracy = epoch_loss, math.nan
     metrics["train_loss"].append(loss)
     metrics["train_accuracy"].append(accuracy)
     if validation is not None:

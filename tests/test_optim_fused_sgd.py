@@ -1,13 +1,14 @@
-"""Tests of sgd_utils.fused_sgd: the fused momentum step against PyTorch and the plain step."""
+"""Tests of SGD's fused path (sgd_utils.optim.fused_sgd): the fused momentum step against PyTorch
+and the plain step, when it applies, and how fit uses it."""
 import math
 
 import numpy as np
 import pytest
 
-from sgd_utils.fused_sgd import RESCALE_BELOW, FusedMomentumSGD, applies
-from sgd_utils.mlp import MLP
-from sgd_utils.optim import SGD, Adam
-from sgd_utils.train import fit
+from sgd_utils.nn.mlp import MLP
+from sgd_utils.nn.train import fit
+from sgd_utils.optim import SGD
+from sgd_utils.optim.fused_sgd import RESCALE_BELOW
 
 
 def batches(num_steps, batch_size, num_inputs=6, seed=0):
@@ -18,10 +19,8 @@ def batches(num_steps, batch_size, num_inputs=6, seed=0):
 
 
 def run_fused(model, optimizer, steps):
-    fused = FusedMomentumSGD(model, optimizer)
-    losses = [fused.step(np.ascontiguousarray(X, model.dtype), y) for X, y in steps]
-    fused.write_back()
-    return losses
+    assert optimizer.fused is True
+    return [optimizer.train_step(model, np.ascontiguousarray(X, model.dtype), y) for X, y in steps]
 
 
 def run_plain(model, optimizer, steps):
@@ -40,22 +39,21 @@ def test_matches_torch_sgd_over_many_steps_with_a_schedule(batch_size, momentum,
     torch = pytest.importorskip("torch")
     model = MLP([6, 8, 5, 3], "tanh", seed=3, dtype=np.float64)
     params = [torch.tensor(p, requires_grad=True) for p in model.params]
-    optimizer = SGD(model.params, lr=0.05, momentum=momentum, weight_decay=weight_decay)
+    optimizer = SGD(model.params, lr=0.05, momentum=momentum, weight_decay=weight_decay,
+                    fused=True)
     reference = torch.optim.SGD(params, lr=0.05, momentum=momentum, weight_decay=weight_decay)
-    fused = FusedMomentumSGD(model, optimizer)
     for t, (X, y) in enumerate(batches(200, batch_size)):
         lr = 0.05 * (1 + math.cos(math.pi * t / 200)) / 2  # the learning rate moves every step
         optimizer.lr = lr
         for group in reference.param_groups:
             group["lr"] = lr
-        fused.step(X, y)
+        optimizer.train_step(model, X, y)
         hidden = torch.tanh(torch.tanh(torch.tensor(X) @ params[0] + params[1]) @ params[2]
                             + params[3])
         loss = torch.nn.functional.cross_entropy(hidden @ params[4] + params[5], torch.tensor(y))
         reference.zero_grad()
         loss.backward()
         reference.step()
-    fused.write_back()
     for ours, theirs in zip(model.params, params):
         np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
     for state, param in zip(optimizer.state, params):
@@ -72,8 +70,8 @@ def test_equals_the_plain_facade_up_to_rounding(dtype, rtol):
     steps = list(batches(60, 5))  # mu = 0.5: s falls below 2^-16 after 17 steps
     fused_model, plain_model = (MLP([6, 8, 3], seed=0, dtype=dtype),
                                 MLP([6, 8, 3], seed=0, dtype=dtype))
-    fused_optimizer = SGD(fused_model.params, lr=0.1, momentum=0.5)
-    plain_optimizer = SGD(plain_model.params, lr=0.1, momentum=0.5)
+    fused_optimizer = SGD(fused_model.params, lr=0.1, momentum=0.5, fused=True)
+    plain_optimizer = SGD(plain_model.params, lr=0.1, momentum=0.5, fused=False)
     assert 0.5**17 < RESCALE_BELOW
     fused_losses = run_fused(fused_model, fused_optimizer, steps)
     plain_losses = run_plain(plain_model, plain_optimizer, steps)
@@ -87,11 +85,13 @@ def test_equals_the_plain_facade_up_to_rounding(dtype, rtol):
 
 
 def test_training_continues_across_paths_from_the_written_back_state():
-    """fit (fused) then optimizer.step (plain) equals plain throughout, up to rounding."""
+    """The fused path, then optimizer.step (plain) on the state it gives back, equals plain
+    throughout, up to rounding."""
     steps = list(batches(30, 4))
     first, second = (MLP([6, 8, 3], seed=1, dtype=np.float64),
                      MLP([6, 8, 3], seed=1, dtype=np.float64))
-    mixed, plain = SGD(first.params, lr=0.1, momentum=0.9), SGD(second.params, lr=0.1, momentum=0.9)
+    mixed = SGD(first.params, lr=0.1, momentum=0.9, fused=True)
+    plain = SGD(second.params, lr=0.1, momentum=0.9)
     run_fused(first, mixed, steps[:15])
     run_plain(first, mixed, steps[15:])
     run_plain(second, plain, steps)
@@ -102,24 +102,24 @@ def test_training_continues_across_paths_from_the_written_back_state():
 def test_updates_the_models_own_arrays_in_place():
     model = MLP([6, 8, 3], seed=0)
     arrays, before = list(model.params), [p.copy() for p in model.params]
-    run_fused(model, SGD(model.params, lr=0.1, momentum=0.9), batches(3, 4))
+    run_fused(model, SGD(model.params, lr=0.1, momentum=0.9, fused=True), batches(3, 4))
     assert all(p is q for p, q in zip(model.params, arrays))
     assert all(not np.array_equal(p, q) for p, q in zip(model.params, before))
 
 
 def test_a_non_finite_loss_changes_nothing():
     model = MLP([6, 8, 3], seed=0)
-    optimizer = SGD(model.params, lr=0.1, momentum=0.9)
-    fused = FusedMomentumSGD(model, optimizer)
+    optimizer = SGD(model.params, lr=0.1, momentum=0.9, fused=True)
     X, y = next(batches(1, 4))
-    fused.step(X.astype(np.float32), y)
+    optimizer.train_step(model, X.astype(np.float32), y)
+    fused = optimizer._fused                     # the scaled buffers themselves, b = s u
     params, buffers = [p.copy() for p in model.params], [u.copy() for u in fused.scaled_buffers]
     scale = fused.scale
     X_bad = X.astype(np.float32)
     X_bad[0, 0] = np.nan
     with np.errstate(all="ignore"):
-        assert math.isnan(fused.step(X_bad, y))
-    assert fused.scale == scale
+        assert math.isnan(optimizer.train_step(model, X_bad, y))
+    assert optimizer._fused is fused and fused.scale == scale
     for p, q in zip(model.params + fused.scaled_buffers, params + buffers):
         np.testing.assert_array_equal(p, q)
 
@@ -130,42 +130,65 @@ def test_fit_diverges_at_the_same_step_on_both_paths():
     histories = []
     for fused in (True, False):
         model = MLP([6, 8, 3], seed=1)
-        optimizer = SGD(model.params, lr=50.0, momentum=0.9)
-        histories.append(fit(model, optimizer, X, y, epochs=20, batch_size=10, progress=False,
-                             fused=fused))
+        optimizer = SGD(model.params, lr=50.0, momentum=0.9, fused=fused)
+        histories.append(fit(model, optimizer, X, y, epochs=20, batch_size=10, progress=False))
     fused_run, plain_run = histories
     assert fused_run.diverged_at is not None and fused_run.diverged_at == plain_run.diverged_at
     np.testing.assert_allclose(fused_run.losses[:-1], plain_run.losses[:-1], rtol=1e-3)
 
 
-@pytest.mark.parametrize("make_optimizer", [
-    lambda params: SGD(params, lr=0.1),  # no momentum: nothing to fuse
-    lambda params: SGD(params, lr=0.1, momentum=0.9, nesterov=True),
-    lambda params: SGD(params, lr=0.1, momentum=0.9, dampening=0.1),
-    lambda params: SGD(params, lr=0.1, momentum=1.5),
-    lambda params: SGD(params, lr=0.1, momentum=0.9, maximize=True),  # the fused step descends
-    lambda params: SGD([p.copy() for p in params], lr=0.1, momentum=0.9),  # not the model's
-    lambda params: Adam(params),
+@pytest.mark.parametrize("settings", [
+    dict(),                                     # no momentum: nothing to fuse
+    dict(momentum=0.9, nesterov=True),
+    dict(momentum=0.9, dampening=0.1),
+    dict(momentum=1.5),
+    dict(momentum=0.9, maximize=True),          # the fused step descends
 ])
-def test_applies_only_to_plain_momentum_sgd_over_the_models_params(make_optimizer):
+def test_fused_applies_only_to_plain_momentum(settings):
     model = MLP([6, 8, 3], seed=0)
-    optimizer = make_optimizer(model.params)
-    assert not applies(model, optimizer)
-    with pytest.raises(ValueError, match="plain momentum SGD"):
-        FusedMomentumSGD(model, optimizer)
-    assert applies(model, SGD(model.params, lr=0.1, momentum=0.9, weight_decay=1e-4))
+    with pytest.raises(ValueError, match="plain momentum"):
+        SGD(model.params, lr=0.1, fused=True, **settings)
+    SGD(model.params, lr=0.1, momentum=0.9, weight_decay=1e-4, fused=True)   # plain: accepted
+
+
+def test_fused_needs_the_models_own_params_and_otherwise_falls_back():
+    model = MLP([6, 8, 3], seed=0)
+    X, y = next(batches(1, 4))
+    X = X.astype(np.float32)
+    with pytest.raises(ValueError, match="model's own"):
+        SGD([p.copy() for p in model.params], lr=0.1, momentum=0.9, fused=True).train_step(
+            model, X, y)
+    # fused=None takes the plain path there, bit for bit fused=False: the model's gradients,
+    # applied to the arrays the optimizer holds
+    before = [p.copy() for p in model.params]
+    copies = [[p.copy() for p in model.params] for _ in range(2)]
+    auto, plain = (SGD(copies[0], lr=0.1, momentum=0.9),
+                   SGD(copies[1], lr=0.1, momentum=0.9, fused=False))
+    for optimizer in (auto, plain):
+        assert optimizer.train_step(model, X, y) > 0
+    assert auto._fused is None
+    for a, b, original in zip(*copies, before):
+        np.testing.assert_array_equal(a, b)
+        assert not np.array_equal(a, original)
+    for p, original in zip(model.params, before):
+        np.testing.assert_array_equal(p, original)     # the model's own arrays are not touched
+
+
+@pytest.mark.parametrize("fused", [1, "True", np.True_])
+def test_fused_must_be_a_bool_or_none(fused):
+    with pytest.raises(TypeError, match="fused"):
+        SGD([np.zeros(2)], lr=0.1, momentum=0.9, fused=fused)
 
 
 def test_fit_with_maximize_takes_the_plain_path():
-    """fit falls back to optimizer.step (bit for bit fused=False), which ascends the loss."""
+    """SGD with maximize takes the plain path (bit for bit fused=False), which ascends the loss."""
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((40, 6), dtype=np.float32), rng.integers(0, 3, 40)
     models, histories = [], []
-    for fused in (True, False):
+    for fused in (None, False):
         model = MLP([6, 8, 3], seed=1)
-        optimizer = SGD(model.params, lr=0.05, momentum=0.9, maximize=True)
-        histories.append(fit(model, optimizer, X, y, epochs=3, batch_size=10, progress=False,
-                             fused=fused))
+        optimizer = SGD(model.params, lr=0.05, momentum=0.9, maximize=True, fused=fused)
+        histories.append(fit(model, optimizer, X, y, epochs=3, batch_size=10, progress=False))
         models.append(model)
     np.testing.assert_array_equal(histories[0].losses, histories[1].losses, strict=True)
     assert histories[0].losses[-1] > histories[0].losses[0]

@@ -14,8 +14,8 @@ ranked by their final loss gap; diverged runs come last). "Stays" matters: a met
 oscillates around the minimum, as RMSprop does at a constant learning rate, can touch the
 tolerance long before it settles.
 
-- :func:`steps_below`: the first index after which a sequence stays below a tolerance.
-- :func:`steps_to_tolerance`: :math:`T_\text{tol}` of one trace.
+:math:`T_\text{tol}` is :func:`sgd_utils.experiments.measure.steps_to_tolerance`.
+
 - :func:`tune_lr`: the best rate of one optimizer on one problem, and its trace.
 - :func:`race`: every optimizer on every problem, as a list of :class:`RaceResult`.
 - :func:`race_table`: the steps, tuned rates or final gaps as a plain-text table.
@@ -26,69 +26,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .descent import Trace, run
-from .report import order_of_magnitude
+from ..descent import Trace, run
+from ..report import order_of_magnitude
+from .measure import steps_to_tolerance
 
 # Loss gaps below this print as "<1e-25": near a minimum at coordinates of order 1, float64 resolves
 # a gap only down to about L eps^2 / 2 (1e-29 for Rosenbrock's L of 1000), so smaller digits are
 # rounding error and change with the machine.
 GAP_FLOOR = 1e-25
-
-
-def steps_below(values, tol):
-    """The first index after which every entry of ``values`` is below ``tol``, or ``None``.
-
-    ``None`` when the last entry is not below ``tol``; NaN counts as not below. Use it for
-    distances to the minimiser, ``steps_below(np.linalg.norm(trace.params - x_star, axis=1), tol)``,
-    where the loss gap would weight the coordinates by their curvature.
-
-    Examples
-    --------
-    >>> steps_below([1.0, 1e-3, 1.0, 1e-3, 1e-4], 1e-2)
-    3
-    """
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"values must be a non-empty 1-D sequence, got shape {values.shape}")
-    if not tol > 0:
-        raise ValueError(f"tol must be > 0, got tol={tol!r}")
-    above = np.flatnonzero(~(values < tol))  # NaN counts as above
-    if above.size == 0:
-        return 0
-    last_above = int(above[-1])
-    return None if last_above == values.size - 1 else last_above + 1
-
-
-def steps_to_tolerance(trace, tol):
-    r"""The first step :math:`t` after which the loss gap stays below ``tol``, or ``None``.
-
-    Parameters
-    ----------
-    trace : Trace
-        From :func:`sgd_utils.descent.run`.
-    tol : float
-        The tolerance on :math:`f(x_t) - f^\star`, > 0.
-
-    Returns
-    -------
-    int or None
-        ``None`` when the run diverged or its last loss gap is not below ``tol``.
-
-    Examples
-    --------
-    >>> from sgd_utils.optim import GD
-    >>> from sgd_utils.problems import Quadratic
-    >>> steps_to_tolerance(run(Quadratic([1.0]), GD([np.array([1.0])], lr=0.5), 20), 1e-6)
-    10
-    """
-    if not isinstance(trace, Trace):
-        raise TypeError("trace must be a Trace from sgd_utils.descent.run, "
-                        f"got {type(trace).__name__}")
-    if not tol > 0:
-        raise ValueError(f"tol must be > 0, got tol={tol!r}")
-    if trace.diverged_at is not None:
-        return None
-    return steps_below(trace.loss_gaps, tol)
 
 
 def _rank(trace, tol):

@@ -34,7 +34,7 @@ once, in BP1; Nielsen's per-example equations are the case :math:`B = 1`.
 Speed: every intermediate array lives in a workspace allocated once per batch size and
 reused, so a training step allocates (almost) nothing; with a ``scale``,
 :meth:`MLP.loss_and_grads_unchecked` adds the gradients into given arrays inside the BLAS
-products (the fused momentum step of :mod:`sgd_utils.fused_sgd`); see
+products (the fused momentum step of :mod:`sgd_utils.optim.fused_sgd`); see
 ``benchmarks/bench_mlp.py``.
 """
 from __future__ import annotations
@@ -277,10 +277,10 @@ class MLP:
         r"""The training step's fast path: no input checks; writes ``grads``, returns the loss.
 
         ``X`` must be a C-contiguous ``(B, sizes[0])`` array of ``self.dtype`` and ``y``
-        valid int labels (``sgd_utils.train.fit`` checks the whole data set once).
+        valid int labels (``sgd_utils.nn.train.fit`` checks the whole data set once).
 
         With a float ``scale``, the gradients are *added*: ``grads[k] += scale * dC/dparams[k]``,
-        and only when the loss is finite. This is how ``sgd_utils.fused_sgd`` accumulates them
+        and only when the loss is finite. This is how ``sgd_utils.optim.fused_sgd`` accumulates them
         straight into momentum buffers: BLAS's :math:`C \leftarrow \alpha A^\top B + C` reads
         and writes each buffer once, where writing a gradient and then adding it takes two
         passes more over every weight matrix.

@@ -1,14 +1,16 @@
-"""Tests for sgd_utils.sgd_theory against independent computations: runs, brute force,
+"""Tests for sgd_utils.theory.asymptotics against independent computations: runs, brute force,
 closed forms."""
 
 import numpy as np
 import pytest
 
-from sgd_utils.chains import run_chains
-from sgd_utils.noise import gradient_covariance, stationary_covariance
-from sgd_utils.problems import LeastSquares, LogisticRegression
-from sgd_utils.sgd_theory import (averaging_constant, first_order_covariance, inverse_time_constant,
-                                  loglog_slope, mean_square_stability_limit)
+from sgd_utils.descent import run
+from sgd_utils.optim import SGD
+from sgd_utils.problems import LeastSquares
+from sgd_utils.theory.asymptotics import (averaging_constant, first_order_covariance,
+                                          inverse_time_constant)
+from sgd_utils.theory.least_squares import stationary_covariance
+from sgd_utils.theory.noise import gradient_covariance
 
 PROBLEM = LeastSquares(num_samples=200, dim=3, noise=1.0, seed=0)
 SIGMA = gradient_covariance(PROBLEM, PROBLEM.minimizer)
@@ -23,23 +25,6 @@ def test_first_order_covariance_solves_the_lyapunov_equation_and_is_the_small_st
     exact = stationary_covariance(PROBLEM, 1e-4, 1)
     np.testing.assert_allclose(first_order_covariance(H, SIGMA, 1e-4), exact, rtol=0,
                                atol=1e-3 * np.abs(exact).max())
-
-
-@pytest.mark.parametrize("batch_size", [1, 5, 200])
-def test_stability_limit_is_where_the_second_moment_map_reaches_radius_one(batch_size):
-    limit = mean_square_stability_limit(PROBLEM, batch_size)
-    assert limit <= 2 / PROBLEM.L * (1 + 1e-12)
-    # still a finite ball (noise's own check)
-    stationary_covariance(PROBLEM, 0.999 * limit, batch_size)
-    with pytest.raises(ValueError, match="no finite noise floor"):
-        stationary_covariance(PROBLEM, 1.001 * limit, batch_size)
-    if batch_size == 200:  # full batch: gradient descent's 2/L
-        assert limit == pytest.approx(2 / PROBLEM.L, rel=1e-10)
-
-
-def test_stability_limit_needs_least_squares():
-    with pytest.raises(TypeError, match="LeastSquares"):
-        mean_square_stability_limit(LogisticRegression(num_samples=20, dim=2))
 
 
 def test_inverse_time_constant_in_one_dimension_and_its_threshold():
@@ -71,16 +56,8 @@ def test_averaging_constant_and_measured_averaged_iterates():
     assert averaging_constant(H, S) == pytest.approx(3.6875, rel=1e-12)
     assert averaging_constant(H, S) == pytest.approx(
         np.trace(np.linalg.solve(H, np.linalg.solve(H, S).T)), rel=1e-12)
-    trace = run_chains(PROBLEM, PROBLEM.minimizer, 0.02, 4000, num_chains=64, record_steps=[4000],
-                       seed=1)
+    chains = SGD([np.tile(PROBLEM.minimizer, (64, 1))], lr=0.02)    # 64 runs from x*
+    trace = run(PROBLEM, chains, 4000, batch_size=1, sampler="with_replacement", seed=1,
+                record_steps=[4000], average_from=0)
     measured = 4000 * trace.mean_sq_error(averaged=True)[-1]
     assert measured == pytest.approx(averaging_constant(PROBLEM.hessian, SIGMA), rel=0.3)
-
-
-def test_loglog_slope():
-    x = np.geomspace(1, 1e4, 9)
-    assert loglog_slope(x, 5 * x**-0.5) == pytest.approx(-0.5)
-    with pytest.raises(ValueError, match="positive"):
-        loglog_slope([1, 2], [1, -1])
-    with pytest.raises(ValueError):
-        loglog_slope([1], [1])

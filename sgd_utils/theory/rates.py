@@ -172,46 +172,6 @@ def critical_momentum(lr, eigenvalue):
     return float(value) if np.ndim(value) == 0 else value
 
 
-def measured_rate(distances, start=None, stop=None, window=1):
-    r"""The geometric-mean contraction per step of a sequence of distances to the optimum.
-
-    .. math:: \hat\rho = \left(\frac{\max_{\rm last\ window} d}{\max_{\rm first\ window} d}\right)
-              ^{1/({\rm stop} - {\rm start} - w + 1)}
-
-    where the first window is steps ``start .. start + w - 1`` and the last ``stop - w + 1 .. stop``
-    (:math:`w` is ``window``; with the default 1 this is
-    :math:`(d_{\rm stop}/d_{\rm start})^{1/({\rm stop}-{\rm start})}`). ``distances`` is e.g.
-    ``np.linalg.norm(trace.params - x_star, axis=1)``, or an array whose first axis is the step (one
-    rate per remaining index, e.g. per coordinate). Defaults: the second half of the run, where
-    transients have died out.
-
-    A spiralling iterate passes near zero now and then, so a single step can say little; a window
-    longer than the spiral's period measures its envelope instead. A repeated root (critical
-    damping) adds a factor :math:`t` to the envelope, which biases :math:`\hat\rho` upward by a
-    factor of about :math:`({\rm stop}/{\rm start})^{1/({\rm stop} - {\rm start})}`.
-
-    >>> measured_rate(0.5 ** np.arange(11))
-    0.5
-    >>> t = np.arange(200)
-    >>> round(measured_rate(0.9 ** t * np.abs(np.cos(0.5 * t)), 50, 199, window=20), 2)
-    0.9
-    """
-    distances = np.abs(np.asarray(distances, dtype=np.float64))
-    num = distances.shape[0]
-    start = num // 2 if start is None else start
-    stop = num - 1 if stop is None else stop
-    if not (isinstance(window, (int, np.integer)) and window >= 1):
-        raise ValueError(f"window must be an integer >= 1, got window={window!r}")
-    if not 0 <= start < stop < num or stop - start < window:
-        raise ValueError(f"need 0 <= start < stop < len(distances) = {num} and "
-                         f"stop - start >= window, got start={start}, stop={stop}, window={window}")
-    first = distances[start:start + window].max(axis=0)
-    last = distances[stop - window + 1:stop + 1].max(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        rate = (last / first) ** (1.0 / (stop - start - window + 1))
-    return float(rate) if np.ndim(rate) == 0 else rate
-
-
 def _check_spectrum(mu, L):
     if not 0 < mu <= L:
         raise ValueError(f"need 0 < mu <= L, got mu={mu!r}, L={L!r}")

@@ -1,20 +1,18 @@
-"""Tests of sgd_utils.parallel against independent oracles: written-out loops, descent.run,
-eigenvalues."""
-
-import math
+"""Tests of sgd_utils.experiments.simulated_workers against independent oracles: written-out loops,
+descent.run, an op-by-op replay, and the predictions of sgd_utils.theory.workers."""
 
 import numpy as np
 import pytest
 
 from sgd_utils.descent import epoch_batches, run
+from sgd_utils.experiments.simulated_workers import (allreduce_mean, async_sgd, complete_mixing,
+                                                     consensus_distance, decentralized_sgd, gossip,
+                                                     hogwild, parameter_server, ring_mixing,
+                                                     sync_data_parallel)
 from sgd_utils.optim import SGD
-from sgd_utils.parallel import (allreduce_mean, async_sgd, complete_mixing, consensus_distance,
-                                critical_lr, decentralized_sgd, delay_polynomial, delayed_rate,
-                                expected_stale_reads, gossip, hogwild, mixing_rate,
-                                parameter_server, ring_mixing, sparse_least_squares,
-                                sync_data_parallel)
 from sgd_utils.problems import LeastSquares, Quadratic
-from sgd_utils.rates import measured_rate
+from sgd_utils.problems.sparse import sparse_least_squares
+from sgd_utils.theory.workers import expected_stale_reads, mixing_rate
 
 
 @pytest.fixture(scope="module")
@@ -115,88 +113,7 @@ def test_parameter_server_round_robin_has_delay_workers_minus_one(num_workers):
     np.testing.assert_allclose(points, expected, rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("delay,momentum", [(0, 0.0), (2, 0.0), (4, 0.5), (1, 0.9)])
-def test_delay_polynomial_roots_are_the_companion_matrix_eigenvalues(delay, momentum):
-    """Oracle: the state (x_t, ..., x_{t-K}) evolves by a companion matrix built from the
-    recursion."""
-    a = 0.3
-    size = max(delay, 1) + 1
-    matrix = np.zeros((size, size))
-    matrix[0, 0] += 1 + momentum           # x_{t+1} = (1 + m) x_t - m x_{t-1} - a x_{t-delay}
-    matrix[0, 1] += -momentum
-    matrix[0, delay] += -a
-    matrix[1:, :-1] = np.eye(size - 1)
-    expected = np.sort(np.abs(np.linalg.eigvals(matrix)))
-    roots = np.sort(np.abs(np.roots(delay_polynomial(a, delay, momentum))))
-    np.testing.assert_allclose(roots, expected, atol=1e-9)
-
-
-@pytest.mark.parametrize("delay", [0, 1, 2, 3, 6, 10])
-def test_critical_lr_closed_form_agrees_with_root_bisection_and_runs(delay):
-    lam = 2.0
-    crit = critical_lr(lam, delay)
-    assert delayed_rate(0.99 * crit, [lam], delay) < 1 < delayed_rate(1.01 * crit, [lam], delay)
-    low, high = 0.0, 2.0 / lam  # bisection on the roots, independent of the closed form
-    for _ in range(60):
-        mid = (low + high) / 2
-        low, high = (mid, high) if delayed_rate(mid, [lam], delay) < 1 else (low, mid)
-    assert math.isclose(low, crit, rel_tol=1e-9)
-    problem = Quadratic([lam])
-    stable = async_sgd(problem, np.array([1.0]), lr=0.95 * crit, delay=delay, num_steps=3000)
-    unstable = async_sgd(problem, np.array([1.0]), lr=1.05 * crit, delay=delay, num_steps=3000)
-    assert abs(stable.params[-1, 0]) < 1e-3 and unstable.diverged_at is not None
-
-
-@pytest.mark.parametrize("delay,momentum", [(0, 0.5), (1, 0.5), (3, 0.9)])
-def test_critical_lr_with_momentum(delay, momentum):
-    crit = critical_lr(1.0, delay, momentum)
-    assert (delayed_rate(0.999 * crit, [1.0], delay, momentum) < 1
-            < delayed_rate(1.001 * crit, [1.0], delay, momentum))
-    if delay == 0:   # heavy ball: stable iff lr * lambda < 2 (1 + momentum)
-        assert math.isclose(crit, 2 * (1 + momentum), rel_tol=1e-8)
-    if delay == 1:   # z^2 - (1 + m) z + m + a: the product of the roots m + a must stay below 1
-        assert math.isclose(crit, 1 - momentum, rel_tol=1e-8)
-
-
-def test_delayed_rate_predicts_the_measured_rate():
-    problem = Quadratic([1.0])
-    for delay in (1, 4):
-        lr = 0.5 * critical_lr(1.0, delay)
-        trace = async_sgd(problem, np.array([1.0]), lr=lr, delay=delay, num_steps=400)
-        measured = measured_rate(np.abs(trace.params[:, 0]), 200, 400, window=20)  # the envelope
-        assert math.isclose(measured, delayed_rate(lr, [1.0], delay), rel_tol=2e-3)
-
-
-def test_delay_errors():
-    with pytest.raises(ValueError, match="delay"):
-        async_sgd(Quadratic([1.0]), np.array([1.0]), lr=0.1, delay=-1, num_steps=3)
-    with pytest.raises(ValueError, match="momentum"):
-        critical_lr(1.0, 2, momentum=1.0)
-    with pytest.raises(ValueError, match="delay"):
-        delay_polynomial(0.1, 1.5)
-
-
 # --- Hogwild! ------------------------------------------------------------------------------------
-
-def test_sparse_least_squares_rows_and_minimizer():
-    problem = sparse_least_squares(200, 20, 3, seed=1)
-    assert problem.indices.shape == (200, 3)
-    assert all(len(set(row)) == 3 for row in problem.indices.tolist())
-    np.testing.assert_allclose(np.sum(problem.values**2, axis=1), 1.0)
-    dense = np.zeros((200, 20))
-    np.put_along_axis(dense, problem.indices, problem.values, axis=1)
-    np.testing.assert_allclose(dense.T @ (dense @ problem.minimizer - problem.targets), 0,
-                               atol=1e-10)
-    # The noise is what the 20 parameters cannot fit: least squares leaves 200 - 20 of its 200
-    # degrees of freedom, a residual of about 0.1 * sqrt(180 / 200) per sample; none without it.
-    residual = dense @ problem.minimizer - problem.targets
-    assert np.sqrt(np.mean(residual**2)) == pytest.approx(0.1 * np.sqrt(180 / 200), rel=0.2)
-    exact = sparse_least_squares(200, 20, 3, noise=0.0, seed=1)
-    exact_dense = np.zeros((200, 20))
-    np.put_along_axis(exact_dense, exact.indices, exact.values, axis=1)
-    np.testing.assert_allclose(exact_dense @ exact.minimizer, exact.targets, atol=1e-12)
-    with pytest.raises(ValueError, match="nnz"):
-        sparse_least_squares(10, 3, 4)
 
 
 def test_hogwild_with_one_worker_is_serial_sgd():
@@ -274,17 +191,6 @@ def test_hogwild_stale_reads_match_the_prediction():
 
 
 # --- gossip --------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("num_nodes", [3, 4, 8, 25])
-def test_ring_mixing_rate_is_its_second_eigenvalue(num_nodes):
-    mixing = ring_mixing(num_nodes)
-    np.testing.assert_allclose(mixing.sum(axis=0), 1)
-    eigenvalues = np.linalg.eigvals(mixing)  # general eigensolver, not eigvalsh
-    second = np.sort(np.abs(eigenvalues))[-2]
-    closed_form = max(abs(1 / 3 + 2 / 3 * math.cos(2 * math.pi * k / num_nodes))
-                      for k in range(1, num_nodes))
-    assert math.isclose(mixing_rate(mixing), second, rel_tol=1e-9, abs_tol=1e-12)
-    assert math.isclose(mixing_rate(mixing), closed_form, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def test_gossip_contracts_the_slowest_mode_by_exactly_lambda_2():

@@ -1,8 +1,12 @@
-r"""Many workers on one machine: synchronous, stale, lock-free and decentralised SGD,
-simulated exactly.
+r"""Many workers simulated in one process: synchronous, stale, lock-free and decentralised SGD.
 
 Every function here is a faithful single-process simulation of what :math:`W` workers would compute,
-so each claim of chapter 11 can be checked number for number.
+so each claim of chapter 11 can be checked number for number. (The theory they are checked against,
+delay polynomials, critical learning rates and mixing rates, is in :mod:`sgd_utils.theory.workers`.)
+Synchronous and stale-gradient SGD are the package's one runner, :func:`sgd_utils.descent.run`,
+with an all-reduced gradient or a delay; the parameter server, Hogwild! and gossip are simulated
+message by message, since what they show is their protocol (and the parameter server is checked
+against the runner with a delay of :math:`W - 1`).
 
 **Synchronous data parallel** (:func:`sync_data_parallel`). Each step a global mini-batch of
 :math:`WB` samples is cut into :math:`W` shards; worker :math:`k` computes the mean gradient
@@ -19,15 +23,6 @@ worker computed at the parameters of :math:`\tau` steps ago (:math:`x_s = x_0` f
 
 .. math:: b_{t+1} = \beta b_t + g(x_{t-\tau}), \qquad x_{t+1} = x_t - \eta\, b_{t+1}.
 
-On :math:`f(x) = \tfrac\lambda2 x^2` the error obeys a linear recursion whose characteristic
-polynomial (:func:`delay_polynomial`) is, with :math:`a = \eta\lambda` and
-:math:`D = \max(\tau,1)+1`,
-
-.. math:: p(z) = z^{D} - (1+\beta) z^{D-1} + \beta z^{D-2} + a z^{D-1-\tau};
-
-the iterates contract like :math:`\rho^t`, :math:`\rho` the largest root modulus
-(:func:`delayed_rate`). Without momentum they converge iff
-:math:`0 < a < 2\sin\bigl(\pi / (2(2\tau+1))\bigr)` (:func:`critical_lr`; Levin & May 1976).
 :func:`parameter_server` simulates :math:`W` workers served in turn, which is :func:`async_sgd` with
 :math:`\tau = W - 1`.
 
@@ -35,28 +30,20 @@ the iterates contract like :math:`\rho^t`, :math:`\rho` the largest root modulus
 coordinate at a time: each update reads the coordinates of its sample's support, computes the
 gradient, then adds :math:`-\eta g_j` to each coordinate (an atomic add). A scheduler picks at
 random which worker does its next read or write. A *stale read* is a coordinate another worker wrote
-between this update's read and its write of it; with supports of :math:`s` random coordinates out of
-:math:`d`, about :math:`(W-1)s^2/(2d)` per update (:func:`expected_stale_reads`).
+between this update's read and its write of it.
 
 **Gossip** (:func:`gossip`, :func:`decentralized_sgd`). Workers on a graph replace their value by a
 weighted average of their neighbours', :math:`X \leftarrow M X` with :math:`M` symmetric and doubly
-stochastic. The distance to the average contracts by at most :math:`\lambda_2 = \max_{i \ge 2}
-|\lambda_i(M)|` per step (:func:`mixing_rate`); :math:`1 - \lambda_2` is the spectral gap.
+stochastic (:func:`ring_mixing`, :func:`complete_mixing`).
 """
 
-import math
-from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 
-from .descent import Trace, epoch_batches
-from .optim import SGD
-
-
-def _check_int(name, value, low):
-    if not isinstance(value, Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {name}={value!r}")
+from ..checks import check_count
+from ..descent import epoch_batches, run
+from ..optim import SGD
 
 
 # --- synchronous data parallel ------------------------------------------------------------------
@@ -75,46 +62,35 @@ def allreduce_mean(grads, counts):
     return sum(c * g for c, g in zip(counts, grads)) / counts.sum()
 
 
-def _trace(params, losses, lr, diverged_at, problem, label):
-    params = np.array(params)
-    return Trace(params, np.array(losses), np.full(len(params) - 1, float(lr)),
-                 [None] * len(params), diverged_at, float(problem.min_loss), label)
-
-
-def _diverged(loss, limit):
-    return not math.isfinite(loss) or loss > limit
-
-
 def sync_data_parallel(problem, x0, *, lr, num_steps, num_workers, batch_size, momentum=0.0,
                        seed=0):
     r"""Synchronous data-parallel SGD: ``num_workers`` shards of ``batch_size`` samples each,
     all-reduced.
 
-    The global batches are those of :func:`sgd_utils.descent.run` with ``batch_size=num_workers *
-    batch_size`` and the same ``seed``, cut into ``num_workers`` contiguous shards
+    The runner :func:`sgd_utils.descent.run` with ``batch_size=num_workers * batch_size`` and the
+    same ``seed``, whose every global batch is cut into ``num_workers`` contiguous shards
     (``np.array_split``; the last batch of an epoch may be shorter). Each worker computes its
     shard's mean gradient, :func:`allreduce_mean` combines them, and one
     :class:`~sgd_utils.optim.SGD` step with ``lr`` and ``momentum`` is taken. Returns a
     :class:`~sgd_utils.descent.Trace`.
     """
-    _check_int("num_workers", num_workers, 1)
-    _check_int("batch_size", batch_size, 1)
-    _check_int("num_steps", num_steps, 0)
+    check_count("num_workers", num_workers, 1)
+    check_count("batch_size", batch_size, 1)
+    check_count("num_steps", num_steps, 0)
     global_batch = num_workers * batch_size
     if global_batch > problem.num_samples:
         raise ValueError(f"num_workers * batch_size = {global_batch} exceeds the "
                          f"{problem.num_samples} samples")
-    x = np.array(x0, dtype=np.float64)
-    optimizer = SGD([x], lr=lr, momentum=momentum)
-    batches = epoch_batches(problem.num_samples, global_batch, np.random.default_rng(seed))
-    params, losses = [x.copy()], [problem.loss(x)]
-    for _ in range(num_steps):
-        shards = [s for s in np.array_split(next(batches), num_workers) if len(s)]
+
+    def allreduced_gradient(x, batch):
+        shards = [s for s in np.array_split(batch, num_workers) if len(s)]
         grads = [problem.grad(x, shard) for shard in shards]  # one per worker, in parallel
-        optimizer.step([allreduce_mean(grads, [len(s) for s in shards])])
-        params.append(x.copy())
-        losses.append(problem.loss(x))
-    return _trace(params, losses, lr, None, problem, f"sync data parallel, W={num_workers}")
+        return allreduce_mean(grads, [len(s) for s in shards])
+
+    trace = run(problem, SGD([np.array(x0, dtype=np.float64)], lr=lr, momentum=momentum),
+                num_steps, batch_size=global_batch, seed=seed, gradient=allreduced_gradient)
+    trace.label = f"sync data parallel, W={num_workers}"
+    return trace
 
 
 # --- stale gradients ----------------------------------------------------------------------------
@@ -123,33 +99,19 @@ def async_sgd(problem, x0, *, lr, delay, num_steps, momentum=0.0, batch_size=Non
               divergence_factor=1e6):
     r"""SGD whose step :math:`t` uses the gradient at :math:`x_{t-\tau}` (module docstring).
 
-    ``delay`` is :math:`\tau` (0 is ordinary SGD); points before the start count as :math:`x_0`.
-    The update is :class:`~sgd_utils.optim.SGD` with ``lr`` and ``momentum`` (PyTorch's heavy ball),
-    fed the stale gradient. With ``batch_size`` (finite-sum problems) step :math:`t` uses the
-    :math:`t`-th mini-batch of :func:`~sgd_utils.descent.epoch_batches` seeded by ``seed``,
-    evaluated at the stale point. A run stops, as in :func:`~sgd_utils.descent.run`, once the loss
-    gap is not finite or exceeds ``divergence_factor * max(gap_0, 1)``. Returns a ``Trace``.
+    The runner :func:`sgd_utils.descent.run` with ``delay`` :math:`\tau` (0 is ordinary SGD;
+    points before the start count as :math:`x_0`), and :class:`~sgd_utils.optim.SGD` with ``lr``
+    and ``momentum`` (PyTorch's heavy ball) fed the stale gradient. With ``batch_size``
+    (finite-sum problems) step :math:`t` uses the :math:`t`-th mini-batch of shuffled epochs
+    seeded by ``seed``, evaluated at the stale point. A run stops at the runner's divergence rule
+    (``divergence_factor``). Returns a :class:`~sgd_utils.descent.Trace`.
     """
-    _check_int("delay", delay, 0)
-    _check_int("num_steps", num_steps, 0)
-    x = np.array(x0, dtype=np.float64)
-    optimizer = SGD([x], lr=lr, momentum=momentum)
-    batches = None if batch_size is None else epoch_batches(problem.num_samples, batch_size,
-                                                            np.random.default_rng(seed))
-    params, losses = [x.copy()], [problem.loss(x)]
-    limit = problem.min_loss + divergence_factor * max(losses[0] - problem.min_loss, 1.0)
-    diverged_at = None
-    with np.errstate(all="ignore"):
-        for t in range(num_steps):
-            stale = params[max(t - delay, 0)]  # what the worker read tau steps ago
-            grad = problem.grad(stale) if batches is None else problem.grad(stale, next(batches))
-            optimizer.step([grad])
-            params.append(x.copy())
-            losses.append(problem.loss(x))
-            if _diverged(losses[-1], limit):
-                diverged_at = t + 1
-                break
-    return _trace(params, losses, lr, diverged_at, problem, f"async SGD, tau={delay}")
+    check_count("delay", delay, 0)
+    trace = run(problem, SGD([np.array(x0, dtype=np.float64)], lr=lr, momentum=momentum),
+                num_steps, batch_size=batch_size, seed=seed, delay=delay,
+                divergence_factor=divergence_factor)
+    trace.label = f"async SGD, tau={delay}"
+    return trace
 
 
 def parameter_server(problem, x0, *, lr, num_workers, num_steps):
@@ -162,8 +124,8 @@ def parameter_server(problem, x0, *, lr, num_workers, num_steps):
     after step :math:`t - W`, i.e. at :math:`x_{t-W+1}`: the delay is :math:`\tau = W - 1`.
     Returns the points, shape ``(num_steps + 1, dim)``.
     """
-    _check_int("num_workers", num_workers, 1)
-    _check_int("num_steps", num_steps, 0)
+    check_count("num_workers", num_workers, 1)
+    check_count("num_steps", num_steps, 0)
     x = np.array(x0, dtype=np.float64)
     pulled = [x.copy() for _ in range(num_workers)]  # every worker starts from x_0
     points = [x.copy()]
@@ -175,98 +137,7 @@ def parameter_server(problem, x0, *, lr, num_workers, num_steps):
     return np.array(points)
 
 
-def delay_polynomial(lr_times_curvature, delay, momentum=0.0):
-    r"""Coefficients (highest power first) of :math:`p(z)` in the module docstring, for
-    ``np.roots``."""
-    _check_int("delay", delay, 0)
-    degree = max(delay, 1) + 1
-    coeffs = np.zeros(degree + 1)
-    coeffs[0], coeffs[1], coeffs[2] = 1.0, -(1.0 + momentum), momentum
-    coeffs[1 + delay] += lr_times_curvature  # the term a z^(D-1-tau)
-    return coeffs
-
-
-def delayed_rate(lr, eigenvalues, delay, momentum=0.0):
-    r"""The predicted rate :math:`\max_\lambda \rho` of :func:`async_sgd` on a quadratic.
-
-    For each Hessian eigenvalue :math:`\lambda`, :math:`\rho` is the largest modulus of a root of
-    :func:`delay_polynomial` with :math:`a = \eta\lambda`: the distance to the optimum shrinks (or
-    grows, if :math:`\rho > 1`) by about :math:`\rho` per step.
-    """
-    return max(float(np.abs(np.roots(delay_polynomial(lr * lam, delay, momentum))).max())
-               for lam in np.atleast_1d(eigenvalues))
-
-
-def critical_lr(eigenvalue, delay, momentum=0.0, *, tol=1e-10):
-    r"""The largest stable learning rate of :func:`async_sgd` on curvature ``eigenvalue``.
-
-    Without momentum the closed form :math:`2\sin(\pi / (2(2\tau+1))) / \lambda`; with momentum,
-    bisection on :func:`delayed_rate` between 0 and the delay-free (tau = 0) heavy-ball bound
-    :math:`2(1+\beta)/\lambda` (the rate is below 1 for small :math:`\eta` and first reaches 1 at
-    the returned value).
-    """
-    _check_int("delay", delay, 0)
-    if not eigenvalue > 0 or not 0 <= momentum < 1:
-        raise ValueError("need eigenvalue > 0 and 0 <= momentum < 1, "
-                         f"got {eigenvalue!r}, {momentum!r}")
-    if momentum == 0:
-        return 2 * math.sin(math.pi / (2 * (2 * delay + 1))) / eigenvalue
-    low, high = 0.0, 2 * (1 + momentum) / eigenvalue
-    step = high / 500  # scan up first: the rate may dip below 1 again only past the first crossing
-    while low + step < high and delayed_rate(low + step, eigenvalue, delay, momentum) < 1:
-        low += step
-    high = min(low + step, high)
-    while high - low > tol * high:
-        mid = (low + high) / 2
-        low, high = ((mid, high) if delayed_rate(mid, eigenvalue, delay, momentum) < 1
-                     else (low, mid))
-    return low
-
-
 # --- Hogwild! -----------------------------------------------------------------------------------
-
-class SparseLeastSquares(NamedTuple):
-    r"""A sparse least-squares problem :math:`f(x) = \frac1{2n}\sum_i (a_i^\top x - y_i)^2`.
-
-    Row :math:`a_i` has ``nnz`` non-zeros at ``indices[i]`` with values ``values[i]``; ``targets``
-    are the :math:`y_i`; ``minimizer`` solves the normal equations.
-    """
-
-    indices: np.ndarray  # (n, nnz) coordinates of each sample's support
-    values: np.ndarray   # (n, nnz)
-    targets: np.ndarray  # (n,)
-    dim: int
-    minimizer: np.ndarray
-
-    def loss(self, x):
-        """The full loss at ``x``."""
-        residuals = np.sum(self.values * x[self.indices], axis=1) - self.targets
-        return float(0.5 * np.mean(residuals**2))
-
-
-def sparse_least_squares(num_samples, dim, nnz, noise=0.1, *, seed=0):
-    r"""Samples with ``nnz`` random coordinates out of ``dim``, each a random sign times
-    :math:`1/\sqrt{\rm nnz}`.
-
-    Targets are :math:`y_i = a_i^\top x_\star + \sigma\varepsilon_i` with
-    :math:`x_\star \sim \mathcal N(0, I)` and :math:`\sigma` = ``noise``. Every row has
-    :math:`\lVert a_i \rVert = 1` whatever the sparsity, so one learning rate suits every ``nnz``: a
-    serial step on one sample multiplies its residual by :math:`1 - \eta`, and is stable for
-    :math:`0 < \eta < 2`.
-    """
-    for name, value, low in (("num_samples", num_samples, 1), ("dim", dim, 1), ("nnz", nnz, 1)):
-        _check_int(name, value, low)
-    if nnz > dim:
-        raise ValueError(f"nnz must be <= dim, got nnz={nnz}, dim={dim}")
-    rng = np.random.default_rng(seed)
-    indices = np.argsort(rng.random((num_samples, dim)), axis=1)[:, :nnz]
-    values = rng.choice([-1.0, 1.0], size=(num_samples, nnz)) / math.sqrt(nnz)
-    dense = np.zeros((num_samples, dim))
-    np.put_along_axis(dense, indices, values, axis=1)
-    true = rng.standard_normal(dim)
-    targets = dense @ true + noise * rng.standard_normal(num_samples)
-    minimizer = np.linalg.lstsq(dense, targets, rcond=None)[0]
-    return SparseLeastSquares(indices, values, targets, dim, minimizer)
 
 
 class HogwildResult(NamedTuple):
@@ -279,15 +150,10 @@ class HogwildResult(NamedTuple):
     stale_reads: np.ndarray
 
 
-def expected_stale_reads(nnz, dim, num_workers):
-    r""":math:`(W-1)s^2/(2d)`: between reading and writing a coordinate a worker makes :math:`s`
-    more steps, the others :math:`(W-1)s` in expectation, half of them writes, each on that
-    coordinate with probability :math:`1/d`; times the :math:`s` coordinates of the update."""
-    return (num_workers - 1) * nnz**2 / (2 * dim)
-
-
 def hogwild(problem, x0, *, lr, num_workers, num_updates, record_every=100, seed=0):
-    r"""Lock-free SGD by ``num_workers`` workers on a :class:`SparseLeastSquares`, op by op.
+    r"""Lock-free SGD by ``num_workers`` workers on a sparse least-squares problem, op by op.
+
+    ``problem`` is a :class:`~sgd_utils.problems.sparse.SparseLeastSquares`.
 
     Each update of a worker takes one sample (drawn uniformly, with replacement), reads its
     :math:`s` coordinates one by one, computes :math:`g_j = (a^\top \hat x - y)\, a_j` from what it
@@ -295,9 +161,9 @@ def hogwild(problem, x0, *, lr, num_workers, num_updates, record_every=100, seed
     tick the scheduler picks a worker uniformly at random to do its next read or write. With one
     worker this is plain SGD with batch size 1. Stops after ``num_updates`` completed updates.
     """
-    _check_int("num_workers", num_workers, 1)
-    _check_int("num_updates", num_updates, 1)
-    _check_int("record_every", record_every, 1)
+    check_count("num_workers", num_workers, 1)
+    check_count("num_updates", num_updates, 1)
+    check_count("record_every", record_every, 1)
     rng = np.random.default_rng(seed)
     # Python floats: one scalar read or write per tick, as fast as it gets
     x = [float(v) for v in x0]
@@ -347,7 +213,7 @@ def ring_mixing(num_nodes, self_weight=1 / 3):
 
     Circulant, so its eigenvalues are :math:`w + (1-w)\cos(2\pi k/n)`, :math:`k = 0..n-1`.
     """
-    _check_int("num_nodes", num_nodes, 3)
+    check_count("num_nodes", num_nodes, 3)
     if not 0 <= self_weight < 1:
         raise ValueError(f"self_weight must be in [0, 1), got {self_weight!r}")
     mixing = self_weight * np.eye(num_nodes)
@@ -359,18 +225,8 @@ def ring_mixing(num_nodes, self_weight=1 / 3):
 def complete_mixing(num_nodes):
     r"""Everyone averages with everyone, :math:`M = \mathbf 1\mathbf 1^\top / n`: exact consensus in
     one step."""
-    _check_int("num_nodes", num_nodes, 1)
+    check_count("num_nodes", num_nodes, 1)
     return np.full((num_nodes, num_nodes), 1.0 / num_nodes)
-
-
-def mixing_rate(mixing):
-    r""":math:`\lambda_2 = \max_{i\ge2} |\lambda_i(M)|` of a symmetric doubly stochastic :math:`M`
-    (the spectral gap is :math:`1 - \lambda_2`)."""
-    mixing = np.asarray(mixing, dtype=np.float64)
-    if not (np.allclose(mixing, mixing.T) and np.allclose(mixing.sum(axis=1), 1)):
-        raise ValueError("mixing must be symmetric with rows summing to 1")
-    moduli = np.sort(np.abs(np.linalg.eigvalsh(mixing)))
-    return float(moduli[-2]) if len(moduli) > 1 else 0.0
 
 
 def gossip(values, mixing, num_steps):
@@ -382,7 +238,7 @@ def gossip(values, mixing, num_steps):
     multiplied by :math:`M` restricted to the vectors orthogonal to :math:`\mathbf 1`, whose norm is
     :math:`\lambda_2`.
     """
-    _check_int("num_steps", num_steps, 0)
+    check_count("num_steps", num_steps, 0)
     states = [np.array(values, dtype=np.float64)]
     for _ in range(num_steps):
         states.append(mixing @ states[-1])
@@ -405,7 +261,7 @@ def decentralized_sgd(problem, x0, mixing, *, lr, num_steps, batch_size=None, se
     mini-batch of ``batch_size`` drawn from its shard (with its own seeded shuffle). All nodes start
     at ``x0``. Returns every round's node points, shape ``(num_steps + 1, n, dim)``.
     """
-    _check_int("num_steps", num_steps, 0)
+    check_count("num_steps", num_steps, 0)
     num_nodes = len(mixing)
     shards = [np.arange(i, problem.num_samples, num_nodes) for i in range(num_nodes)]
     streams = None if batch_size is None else [

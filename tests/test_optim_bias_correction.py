@@ -1,12 +1,10 @@
-"""Tests for sgd_utils.bias_correction: uncorrected Adam against loops written out here, RMSprop
-and Adam."""
+"""Tests of Adam without bias correction (sgd_utils.optim.adam, bias_correction=False): against a
+loop written out here, RMSprop and Adam, and uncorrected_step_ratio's prediction."""
 
 import numpy as np
 import pytest
 
-from sgd_utils.bias_correction import (AdamNoBiasCorrection, adam_uncorrected_update,
-                                       uncorrected_step_ratio)
-from sgd_utils.optim import Adam, RMSprop, adam_init
+from sgd_utils.optim import Adam, RMSprop, adam_init, adam_update, uncorrected_step_ratio
 
 GRADS = np.random.default_rng(0).standard_normal((40, 3))
 
@@ -21,8 +19,8 @@ def test_rule_equals_the_recursion_written_out():
         m = beta1 * m + (1 - beta1) * grad
         v = beta2 * v + (1 - beta2) * grad**2
         expected = expected - lr * m / (np.sqrt(v) + eps)
-        param, state = adam_uncorrected_update(param, grad, state, lr=lr, betas=(beta1, beta2),
-                                               eps=eps)
+        param, state = adam_update(param, grad, state, lr=lr, betas=(beta1, beta2), eps=eps,
+                                   bias_correction=False)
     np.testing.assert_allclose(param, expected, rtol=1e-12)
     assert state.step == len(GRADS)
     np.testing.assert_allclose(state.exp_avg, m, rtol=1e-12)
@@ -31,7 +29,7 @@ def test_rule_equals_the_recursion_written_out():
 
 def test_without_momentum_it_is_rmsprop():
     x, y = np.array([1.0, -2.0, 0.5]), np.array([1.0, -2.0, 0.5])
-    ours, rmsprop = (AdamNoBiasCorrection([x], lr=0.01, betas=(0.0, 0.9)),
+    ours, rmsprop = (Adam([x], bias_correction=False, lr=0.01, betas=(0.0, 0.9)),
                      RMSprop([y], lr=0.01, alpha=0.9))
     for grad in GRADS:
         ours.step([grad])
@@ -42,7 +40,7 @@ def test_without_momentum_it_is_rmsprop():
 def test_it_approaches_adam_once_the_bias_has_decayed():
     # With a constant gradient both moments are exact after many steps, so the steps agree.
     x, y = np.array([5.0]), np.array([5.0])
-    ours, adam = (AdamNoBiasCorrection([x], lr=1e-3, betas=(0.5, 0.9)),
+    ours, adam = (Adam([x], bias_correction=False, lr=1e-3, betas=(0.5, 0.9)),
                   Adam([y], lr=1e-3, betas=(0.5, 0.9)))
     for _ in range(400):
         ours.step([np.array([1.0])])
@@ -56,7 +54,7 @@ def test_it_approaches_adam_once_the_bias_has_decayed():
 @pytest.mark.parametrize("betas", [(0.9, 0.999), (0.0, 0.99), (0.5, 0.9)])
 def test_constant_gradient_steps_match_the_ratio(betas):
     x = np.array([0.0, 0.0])
-    opt = AdamNoBiasCorrection([x], lr=1e-3, betas=betas, eps=0.0)
+    opt = Adam([x], bias_correction=False, lr=1e-3, betas=betas, eps=0.0)
     steps = []
     for _ in range(30):
         before = x.copy()
@@ -80,15 +78,15 @@ def test_errors():
     with pytest.raises(ValueError, match="beta"):
         uncorrected_step_ratio(1, betas=(0.9, 1.0))
     with pytest.raises(ValueError, match="Invalid lr"):
-        AdamNoBiasCorrection([np.zeros(2)], lr=-1.0)
+        Adam([np.zeros(2)], bias_correction=False, lr=-1.0)
     with pytest.raises(ValueError, match="Invalid eps"):
-        AdamNoBiasCorrection([np.zeros(2)], eps=-1.0)
+        Adam([np.zeros(2)], bias_correction=False, eps=-1.0)
     with pytest.raises(TypeError, match="betas must be a pair"):
-        AdamNoBiasCorrection([np.zeros(2)], betas=0.9)
+        Adam([np.zeros(2)], bias_correction=False, betas=0.9)
 
 
 def test_float32_stays_float32():
     x = np.array([1.0, 2.0], dtype=np.float32)
-    opt = AdamNoBiasCorrection([x], lr=0.1)
+    opt = Adam([x], bias_correction=False, lr=0.1)
     opt.step([np.array([0.5, -0.5], dtype=np.float32)])
     assert x.dtype == np.float32 and opt.state[0].exp_avg.dtype == np.float32

@@ -1,0 +1,6 @@
+"""Figures: plots of runs and slider figures that work with and without a kernel.
+
+- :mod:`.plots`: contour plots, trajectories and loss curves.
+- :mod:`.widgets`: :func:`~sgd_utils.viz.widgets.slider_figure`, every position precomputed for
+  the web book, redrawn live in a running notebook.
+"""
