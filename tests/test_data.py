@@ -1,15 +1,20 @@
 """Tests for sgd_utils.nn.data: the bundled sample, the IDX parser and the real download path.
 
-The download tests run pooch against a real HTTP server on 127.0.0.1 that serves small
-gzipped IDX files made here, honestly, corrupted, shortened or cut off mid-transfer.
+The download tests run the loader against a real HTTP server on 127.0.0.1 that serves small
+gzipped IDX files made here: honestly, corrupted, shortened, cut off mid-transfer, without end,
+or a byte at a time; and a client process is killed mid-download.
 """
 
 import gzip
 import hashlib
 import http.server
 import importlib.util
+import os
+import signal
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -213,6 +218,7 @@ def make_mnist_files(seed=0):
 
 ARRAYS, FILES = make_mnist_files()
 CHECKSUMS = {name: hashlib.sha256(content).hexdigest() for name, content in FILES.items()}
+SIZES = {name: len(content) for name, content in FILES.items()}
 
 
 @pytest.mark.parametrize("gzipped", [True, False])
@@ -244,7 +250,8 @@ def test_load_mnist_idx_names_the_missing_file(tmp_path):
 
 class MirrorHandler(http.server.BaseHTTPRequestHandler):
     """Serves ``/<mode>/<file>``: good, corrupt (one byte flipped), short (first half,
-    consistent length) or cutoff (announces the full length, sends half, hangs up)."""
+    consistent length), cutoff (announces the full length, sends half, hangs up), endless (no
+    length, bytes without end) or drip (the right length, one byte every 50 ms)."""
 
     files = FILES
     log = []  # (mode, file) of every request, shared by the test
@@ -257,6 +264,26 @@ class MirrorHandler(http.server.BaseHTTPRequestHandler):
             return
         body = self.files[name]
         length = len(body)
+        if mode == "endless":
+            self.send_response(200)
+            self.end_headers()  # no Content-Length: the body runs until the client hangs up
+            try:
+                while True:
+                    self.wfile.write(b"\0" * 65536)
+            except OSError:
+                return
+        if mode == "drip":
+            self.send_response(200)
+            self.send_header("Content-Length", str(length))
+            self.end_headers()
+            try:
+                for byte in body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                return
+            return
         if mode == "corrupt":
             middle = len(body) // 2
             body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1:]
@@ -302,9 +329,9 @@ def closed_port_url():
     return f"http://127.0.0.1:{port}/"
 
 
-def fetch(cache_dir, mirrors, checksums=CHECKSUMS):
-    return load_mnist(cache_dir, mirrors=mirrors, checksums=checksums,
-                      progressbar=False, timeout=5)
+def fetch(cache_dir, mirrors, checksums=CHECKSUMS, sizes=SIZES, deadline=60.0):
+    return load_mnist(cache_dir, mirrors=mirrors, checksums=checksums, sizes=sizes,
+                      progressbar=False, timeout=5, deadline=deadline)
 
 
 def assert_is_test_mnist(result):
@@ -365,7 +392,7 @@ def test_bad_file_on_every_mirror_is_a_clear_error_and_leaves_nothing(tmp_path, 
     assert "No network" not in message
     if "corrupt" in bad_modes:
         assert "does not match the known hash" in message
-        assert f"expected checksum {CHECKSUMS[MNIST_NAMES[0]]}" in message
+        assert f"expected sha256 checksum {CHECKSUMS[MNIST_NAMES[0]]}" in message
     assert list((tmp_path / "cache").iterdir()) == []  # no partial or temporary file
 
 
@@ -384,10 +411,11 @@ def test_no_network_names_the_offline_sample(tmp_path, closed_port_url):
 def test_file_with_matching_checksum_but_bad_header_is_named(tmp_path, server):
     bad = dict(FILES, **{"t10k-labels-idx1-ubyte.gz": gzip.compress(b"\x00\x00\x08\x01")})
     checksums = {name: hashlib.sha256(content).hexdigest() for name, content in bad.items()}
+    sizes = {name: len(content) for name, content in bad.items()}
     MirrorHandler.files = bad
     try:
         with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte.gz.*header truncated"):
-            fetch(tmp_path, [f"{server}/good/"], checksums)
+            fetch(tmp_path, [f"{server}/good/"], checksums, sizes)
     finally:
         MirrorHandler.files = FILES
 
@@ -395,10 +423,11 @@ def test_file_with_matching_checksum_but_bad_header_is_named(tmp_path, server):
 def test_mismatched_image_and_label_counts_are_rejected(tmp_path, server):
     swapped = dict(FILES, **{"train-labels-idx1-ubyte.gz": FILES["t10k-labels-idx1-ubyte.gz"]})
     checksums = {name: hashlib.sha256(content).hexdigest() for name, content in swapped.items()}
+    sizes = {name: len(content) for name, content in swapped.items()}
     MirrorHandler.files = swapped
     try:
         with pytest.raises(ValueError, match="train labels must be 12"):
-            fetch(tmp_path, [f"{server}/good/"], checksums)
+            fetch(tmp_path, [f"{server}/good/"], checksums, sizes)
     finally:
         MirrorHandler.files = FILES
 
@@ -408,21 +437,109 @@ def test_md5_checksums_are_accepted(tmp_path, server, requests_made):
     assert_is_test_mnist(fetch(tmp_path, [f"{server}/good/"], md5s))
 
 
-@pytest.mark.parametrize("mirrors, checksums, error, match", [
-    ("https://example.org/", CHECKSUMS, TypeError, "mirrors must be a sequence"),
-    ([], CHECKSUMS, ValueError, "mirrors must be a non-empty"),
-    (["https://example.org/", 3], CHECKSUMS, ValueError, "mirrors must be"),
-    (["https://example.org/"], {MNIST_NAMES[0]: "0" * 64}, ValueError, "t10k-images"),
+NAME = MNIST_NAMES[0]
+
+
+@pytest.mark.parametrize("arguments, error, match", [
+    (dict(mirrors="https://example.org/"), TypeError, "mirrors must be a sequence"),
+    (dict(mirrors=[]), ValueError, "mirrors must be a non-empty"),
+    (dict(mirrors=["https://example.org/", 3]), ValueError, "mirrors must be"),
+    (dict(checksums={NAME: "0" * 64}), ValueError, "checksums .*missing .*t10k-images"),
+    (dict(checksums=dict(CHECKSUMS, **{NAME: None})), ValueError,
+     "checksums.'train-images-idx3-ubyte.gz'. must be a hash string, got None"),
+    (dict(checksums=dict(CHECKSUMS, **{NAME: "abc123"})), ValueError, "64 hex digits"),
+    (dict(checksums=dict(CHECKSUMS, **{NAME: "md5:" + "0" * 64})), ValueError, "32 hex"),
+    (dict(checksums=dict(CHECKSUMS, **{NAME: "sha1:" + "0" * 40})), ValueError, "SHA-256"),
+    (dict(checksums=dict(CHECKSUMS, **{NAME: "z" * 64})), ValueError, "hex digits"),
+    (dict(sizes=dict(SIZES, **{NAME: 0})), ValueError, "sizes.*positive integer"),
+    (dict(sizes=dict(SIZES, **{NAME: 1.5})), ValueError, "sizes.*positive integer"),
+    (dict(sizes={}), ValueError, "sizes must give a value"),
+    (dict(timeout=0), ValueError, "timeout=0"),
+    (dict(deadline=float("nan")), ValueError, "deadline=nan"),
+    (dict(deadline=float("inf")), ValueError, "deadline=inf"),
 ])
-def test_bad_download_arguments(tmp_path, mirrors, checksums, error, match):
+def test_bad_download_arguments_are_refused_before_any_request(tmp_path, server, requests_made,
+                                                               arguments, error, match):
+    arguments = dict(mirrors=[f"{server}/good/"], checksums=CHECKSUMS, sizes=SIZES) | arguments
     with pytest.raises(error, match=match):
-        load_mnist(tmp_path, mirrors=mirrors, checksums=checksums)
-    assert list(tmp_path.iterdir()) == []
+        load_mnist(tmp_path, progressbar=False, **arguments)
+    assert list(tmp_path.iterdir()) == [] and requests_made == []
 
 
-def test_official_checksums_are_well_formed():
+def test_a_cache_dir_that_is_a_file_is_named_before_any_request(tmp_path, server,
+                                                                requests_made):
+    occupied = tmp_path / "cache"
+    occupied.write_text("not a folder")
+    with pytest.raises(NotADirectoryError, match=f"{occupied} is a file"):
+        fetch(occupied / "mnist", [f"{server}/good/"])
+    assert requests_made == []
+
+
+def test_an_endless_body_is_cut_off_at_the_files_size(tmp_path, server, requests_made):
+    start = time.monotonic()
+    assert_is_test_mnist(fetch(tmp_path, [f"{server}/endless/", f"{server}/good/"]))
+    assert time.monotonic() - start < 10
+    assert [mode for mode, _ in requests_made] == ["endless", "good"] * 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(MNIST_NAMES)
+
+
+def test_a_drip_is_cut_off_at_the_deadline(tmp_path, server, requests_made):
+    """One byte every 50 ms never trips the 5 s timeout; the 0.5 s deadline cuts it off."""
+    with pytest.raises(DownloadError, match="deadline=0.5") as excinfo:
+        fetch(tmp_path / "cache", [f"{server}/drip/"], deadline=0.5)
+    assert "No network" not in str(excinfo.value)
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_a_wrong_size_is_refused_even_when_the_hash_would_match(tmp_path, server):
+    sizes = dict(SIZES, **{NAME: SIZES[NAME] + 1})
+    with pytest.raises(DownloadError, match=f"announces {SIZES[NAME]} bytes, the file has"):
+        fetch(tmp_path / "cache", [f"{server}/good/"], sizes=sizes)
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+KILLED_CLIENT = """
+import sys
+from sgd_utils.nn.data import load_mnist
+checksums, sizes = eval(sys.argv[3]), eval(sys.argv[4])
+load_mnist(sys.argv[1], mirrors=[sys.argv[2]], checksums=checksums, sizes=sizes,
+           progressbar=False, timeout=30, deadline=300)
+"""
+
+
+def test_a_killed_download_leaves_a_part_file_that_the_next_call_removes(tmp_path, server):
+    cache = tmp_path / "cache"
+    client = subprocess.Popen([sys.executable, "-c", KILLED_CLIENT, str(cache),
+                               f"{server}/drip/", repr(CHECKSUMS), repr(SIZES)],
+                              env=dict(os.environ, PYTHONPATH=str(REPO)))
+    try:
+        deadline = time.monotonic() + 30
+        while not list(cache.glob(".*.part")):
+            assert client.poll() is None and time.monotonic() < deadline, "no download began"
+            time.sleep(0.05)
+        time.sleep(0.2)   # some bytes written
+    finally:
+        client.send_signal(signal.SIGKILL)
+        client.wait()
+    assert [p.name for p in cache.iterdir()] == [f".{NAME}.{client.pid}.part"]
+    assert_is_test_mnist(fetch(cache, [f"{server}/good/"]))
+    assert sorted(p.name for p in cache.iterdir()) == sorted(MNIST_NAMES)
+
+
+def test_a_live_downloads_part_file_is_left_alone(tmp_path, server):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    live = cache / f".{NAME}.{os.getppid()}.part"   # our parent process is alive
+    live.write_bytes(b"in progress")
+    assert_is_test_mnist(fetch(cache, [f"{server}/good/"]))
+    assert live.exists()
+
+
+def test_official_checksums_and_sizes_are_well_formed():
     assert list(data.MNIST_SHA256) == MNIST_NAMES and len(data.MNIST_MIRRORS) >= 2
     assert all(len(h) == 64 and int(h, 16) >= 0 for h in data.MNIST_SHA256.values())
+    assert list(data.MNIST_SIZES) == MNIST_NAMES and all(
+        size > 0 for size in data.MNIST_SIZES.values())
 
 
 # ----------------------------------------------------------------------------- gallery

