@@ -171,3 +171,144 @@ def test_a_failed_step_changes_nothing(cls):
         opt.step([np.ones(3, dtype=np.float32), np.ones(3, dtype=np.float32)])
     np.testing.assert_array_equal(first, 1.0)
     assert opt.state == state
+
+
+# --- all-or-nothing steps: whatever was replaced since the last step is checked first ------------
+
+FULL = [  # every optimizer, with the options that give its state every field
+    lambda params: optim.GD(params, lr=0.1),
+    lambda params: optim.SGD(params, lr=0.1, momentum=0.9, fused=False),
+    lambda params: optim.Adagrad(params, lr=0.1),
+    lambda params: optim.RMSprop(params, lr=0.1, momentum=0.9, centered=True),
+    lambda params: optim.Adam(params, lr=0.1, amsgrad=True),
+    lambda params: optim.AdamW(params, lr=0.1),
+]
+
+
+def snapshot(opt):
+    """Copies of every parameter and state field, to compare bit for bit."""
+    copy = lambda value: value.copy() if isinstance(value, np.ndarray) else value
+    return ([p.copy() for p in opt.params],
+            [tuple(copy(field) for field in state) for state in opt.state])
+
+
+def assert_unchanged(opt, before):
+    params, states = snapshot(opt)
+    for now, then in zip(params, before[0]):
+        np.testing.assert_array_equal(now, then)
+    for now, then in zip(states, before[1]):
+        assert len(now) == len(then)
+        for a, b in zip(now, then):
+            if isinstance(a, np.ndarray):
+                np.testing.assert_array_equal(a, b)
+            else:
+                assert a == b
+
+
+def stepped(make):
+    """An optimizer over two float32 arrays, after two good steps (so every buffer exists)."""
+    params = [np.linspace(-1, 1, 3, dtype=np.float32), np.linspace(1, 2, 2, dtype=np.float32)]
+    opt = make(params)
+    for _ in range(2):
+        opt.step([np.full(3, 0.5, np.float32), np.full(2, -0.25, np.float32)])
+    return opt
+
+
+def corrupt_array_field(state):
+    """The state with its first array field replaced by one of another shape."""
+    fields = list(state)
+    index = next(i for i, field in enumerate(fields) if isinstance(field, np.ndarray))
+    fields[index] = np.zeros(7, dtype=np.float32)
+    return type(state)(*fields)
+
+
+@pytest.mark.parametrize("make", FULL, ids=["GD", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW"])
+def test_a_param_replaced_by_another_shape_is_refused_before_any_write(make):
+    opt = stepped(make)
+    opt.params[1] = np.ones(5, dtype=np.float32)   # the grads will match it, the state does not
+    before = snapshot(opt)
+    grads = [np.ones(3, np.float32), np.ones(5, np.float32)]
+    if type(opt).__name__ == "GD":   # no state to disagree: the step is fine
+        opt.step(grads)
+        return
+    with pytest.raises(ValueError, match=r"state\[1\]\.\w+ has shape \(2,\).*params\[1\] has "
+                                         r"shape \(5,\)"):
+        opt.step(grads)
+    assert_unchanged(opt, before)
+
+
+@pytest.mark.parametrize("make", FULL[1:], ids=["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"])
+@pytest.mark.parametrize("damage, error, match", [
+    (corrupt_array_field, ValueError, r"state\[1\]\.\w+ has shape \(7,\)"),
+    (lambda state: state._replace(**{state._fields[-1]: "buffer"}), TypeError,
+     r"state\[1\]\.\w+ must be a NumPy array, got str"),
+    (lambda state: None, TypeError, r"state\[1\] must be a \w+State, got None"),
+])
+def test_a_corrupt_state_is_refused_before_any_write(make, damage, error, match):
+    opt = stepped(make)
+    before = snapshot(opt)
+    opt.state[1] = damage(opt.state[1])
+    with pytest.raises(error, match=match):
+        opt.step([np.ones(3, np.float32), np.ones(2, np.float32)])
+    np.testing.assert_array_equal(opt.params[0], before[0][0])   # params[0] was not stepped
+    np.testing.assert_array_equal(opt.params[1], before[0][1])
+    for a, b in zip(opt.state[0], before[1][0]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("make", [FULL[2], FULL[4]], ids=["Adagrad", "Adam"])
+def test_a_step_count_that_is_not_a_count_is_refused(make):
+    opt = stepped(make)
+    before = snapshot(opt)
+    for bad in (-1, 2.5, True):
+        opt.state[1] = opt.state[1]._replace(step=bad)
+        with pytest.raises(ValueError, match=r"state\[1\]\.step must be a step count"):
+            opt.step([np.ones(3, np.float32), np.ones(2, np.float32)])
+        np.testing.assert_array_equal(opt.params[0], before[0][0])
+
+
+def test_a_required_buffer_set_to_none_is_refused():
+    opt = stepped(FULL[4])  # Adam: exp_avg is always an array
+    opt.state[0] = opt.state[0]._replace(exp_avg=None)
+    with pytest.raises(ValueError, match=r"state\[0\]\.exp_avg must be an array"):
+        opt.step([np.ones(3, np.float32), np.ones(2, np.float32)])
+
+
+def test_sgd_momentum_buffer_may_start_empty_again():
+    """SGD's buffer is None until the first step: assigning a fresh state is a valid reset."""
+    opt = stepped(FULL[1])
+    opt.state = [optim.sgd_init(p) for p in opt.params]
+    opt.step([np.ones(3, np.float32), np.ones(2, np.float32)])
+    np.testing.assert_array_equal(opt.state[0].momentum_buffer, 1.0)
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_the_same_array_twice_is_refused(cls):
+    x = np.zeros(4)
+    for params, pair in (([x, x], "params[0] and params[1]"),
+                         ([np.ones(2), x[:3], x[2:]], "params[1] and params[2]")):
+        with pytest.raises(ValueError, match=re.escape(pair) + " share memory"):
+            cls(params, lr=0.1)
+    cls([x[:2], x[2:]], lr=0.1)   # disjoint views of one array are fine
+
+
+def test_a_different_number_of_params_is_refused():
+    opt = stepped(FULL[1])
+    opt.params.append(np.ones(1, np.float32))
+    with pytest.raises(ValueError, match="has 3 params and 2 states but was built for 2"):
+        opt.step([np.ones(3, np.float32), np.ones(2, np.float32), np.ones(1, np.float32)])
+
+
+def test_the_fused_path_checks_a_corrupt_state_before_any_write():
+    from sgd_utils.nn.mlp import MLP
+    model = MLP([4, 3, 2], seed=0)
+    opt = optim.SGD(model.params, lr=0.1, momentum=0.9)
+    X, y = np.ones((5, 4), np.float32), np.array([0, 1, 0, 1, 1])
+    opt.train_step(model, X, y)
+    state = opt.state                       # the fused path's buffers, given back
+    state[2] = state[2]._replace(momentum_buffer=np.zeros((9, 9), np.float32))
+    before = [p.copy() for p in model.params]
+    with pytest.raises(ValueError, match=r"state\[2\]\.momentum_buffer has shape \(9, 9\)"):
+        opt.train_step(model, X, y)
+    for now, then in zip(model.params, before):
+        np.testing.assert_array_equal(now, then)

@@ -9,7 +9,7 @@ each :meth:`Optimizer.step`, and keeps one state per parameter in
 """
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -97,16 +97,57 @@ def check_params(params):
     if len(params) == 0:
         raise ValueError("params is an empty list: the optimizer has nothing to update")
     for index, param in enumerate(params):
-        if not isinstance(param, np.ndarray):
-            raise TypeError(f"params[{index}] must be a NumPy array, got {type(param).__name__}")
-        if not np.issubdtype(param.dtype, np.floating):
-            raise TypeError(
-                f"params[{index}] has dtype {param.dtype}: it must be a float array "
-                "(an integer array cannot be updated in place by a fractional step)"
-            )
-        if not param.flags.writeable:
-            raise ValueError(f"params[{index}] is read-only: the optimizer updates it in place")
+        check_param(index, param)
+    for later, param in enumerate(params):
+        for earlier in range(later):
+            if np.may_share_memory(params[earlier], param) and np.shares_memory(
+                    params[earlier], param):
+                raise ValueError(f"params[{earlier}] and params[{later}] share memory: each step "
+                                 "would update it twice; pass every array once")
     return list(params)
+
+
+def check_param(index, param):
+    """A parameter must be a writable float array (the optimizer updates it in place)."""
+    if not isinstance(param, np.ndarray):
+        raise TypeError(f"params[{index}] must be a NumPy array, got {type(param).__name__}")
+    if not np.issubdtype(param.dtype, np.floating):
+        raise TypeError(
+            f"params[{index}] has dtype {param.dtype}: it must be a float array "
+            "(an integer array cannot be updated in place by a fractional step)"
+        )
+    if not param.flags.writeable:
+        raise ValueError(f"params[{index}] is read-only: the optimizer updates it in place")
+
+
+def state_kinds(state):
+    """What each field of a fresh state must stay: ``"array"`` (always an array), ``"optional"``
+    (``None`` until the rule creates it, like SGD's momentum buffer) or ``"count"`` (a step count).
+    """
+    kinds = tuple("array" if isinstance(value, np.ndarray) else
+                  "optional" if value is None else "count" for value in state)
+    return type(state), kinds
+
+
+def check_state(index, param, state, kinds):
+    """``state`` (of ``params[index]``) has the type and fields ``kinds`` says, with arrays of the
+    parameter's shape and dtype: checked before a step writes anything."""
+    state_type, field_kinds = kinds
+    if type(state) is not state_type:
+        raise TypeError(f"state[{index}] must be a {state_type.__name__}, got {state!r}")
+    for name, kind, value in zip(state._fields, field_kinds, state):
+        where = f"state[{index}].{name}"
+        if kind == "count":
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+                raise ValueError(f"{where} must be a step count (an integer >= 0), got {value!r}")
+        elif value is None:
+            if kind == "array":
+                raise ValueError(f"{where} must be an array like params[{index}], got None")
+        elif not isinstance(value, np.ndarray):
+            raise TypeError(f"{where} must be a NumPy array, got {type(value).__name__}")
+        elif value.shape != param.shape or value.dtype != param.dtype:
+            raise ValueError(f"{where} has shape {value.shape} and dtype {value.dtype}, but "
+                             f"params[{index}] has shape {param.shape} and dtype {param.dtype}")
 
 
 def check_grads(params, grads):
@@ -160,6 +201,9 @@ class Optimizer:
         self.lr = lr
         self.hyperparams = hyperparams
         self.state = [self.init_state(param) for param in self.params]
+        self._state_kinds = [state_kinds(state) for state in self.state]
+        # the (param, state) pairs this optimizer made or checked: only others are checked again
+        self._verified = list(zip(self.params, self.state))
         self._scratch = None
         self._grads = None
 
@@ -178,10 +222,33 @@ class Optimizer:
         self._lr = check_non_negative("lr", value)
 
     def step(self, grads):
-        """Update every parameter in place from its gradient, and advance the state."""
-        grads = check_grads(self.params, grads)  # all checks first: a bad call changes nothing
+        """Update every parameter in place from its gradient, and advance the state.
+
+        All or nothing: the gradients, and any parameter or state entry replaced since the last
+        step, are checked before anything is written, so a bad call raises an error naming
+        the argument and leaves every parameter and state entry as it was.
+        """
+        grads = check_grads(self.params, grads)
+        states = self.state
+        self._check_replaced(states)
         for index, (param, grad) in enumerate(zip(self.params, grads)):
-            self.state[index] = self.update_in_place(index, param, grad, self.state[index])
+            states[index] = self.update_in_place(index, param, grad, states[index])
+        self._verified = list(zip(self.params, states))
+
+    def _check_replaced(self, states):
+        """Check the parameters and states not made or checked by this optimizer (a user may
+        assign ``opt.params[i]`` or ``opt.state``); the others cost an identity test."""
+        if not len(self.params) == len(states) == len(self._state_kinds):
+            raise ValueError(f"the optimizer has {len(self.params)} params and {len(states)} "
+                             f"states but was built for {len(self._state_kinds)}: build a new "
+                             "optimizer for other parameters")
+        for index, (param, state) in enumerate(zip(self.params, states)):
+            known_param, known_state = self._verified[index]
+            if param is not known_param or state is not known_state:
+                check_param(index, param)
+                check_state(index, param, state, self._state_kinds[index])
+            if param is not known_param:
+                self._scratch = None   # the preallocated temporaries follow the new shapes
 
     def train_step(self, model, X, y):
         """One step of training ``model`` on the batch ``(X, y)``: backprop, then :meth:`step`.

@@ -263,7 +263,9 @@ class SGD(Optimizer):
                 raise ValueError("fused=True needs the model's own C-contiguous params: "
                                  "construct SGD(model.params, ...)")
             return super().train_step(model, X, y)
-        if self._fused is None:
+        if self._fused is None:   # all checks first, as in step
+            self._check_replaced(self._state)
+            self._verified = list(zip(self.params, self._state))
             self._fused = FusedMomentum(self.params, [s.momentum_buffer for s in self._state],
                                         self.hyperparams["momentum"],
                                         self.hyperparams["weight_decay"])
