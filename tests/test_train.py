@@ -223,3 +223,55 @@ def test_blas_runs_on_one_thread_during_training():
     assert blas_thread_counts() == before  # restored afterwards
     with pytest.raises(ValueError, match="blas_threads must be >= 1, got 0"):
         train_toy(blas_threads=0)
+
+
+# --- Ctrl-C: the first lets the step finish and returns the history; a second raises at once ----
+
+def interrupting_schedule(at_steps, lr=0.1):
+    """A constant rate that sends this process SIGINT before each step in ``at_steps``."""
+    import os
+    import signal
+
+    def schedule(step):
+        if step in at_steps:
+            os.kill(os.getpid(), signal.SIGINT)
+        return lr
+    return schedule
+
+
+def small_problem():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 4), dtype=np.float32)
+    return X, (X[:, 0] > 0).astype(int)
+
+
+def test_ctrl_c_finishes_the_step_and_returns_what_was_learned():
+    X, y = small_problem()
+    model = MLP([4, 6, 2], seed=0)
+    optimizer = SGD(model.params, lr=0.1, momentum=0.9)
+    history = fit(model, optimizer, X, y, epochs=5, batch_size=8, progress=False,
+                  schedule=interrupting_schedule({12}))
+    assert history.interrupted and history.diverged_at is None
+    assert len(history.losses) == len(history.lrs) == 13           # steps 0..12 were taken
+    assert len(history.train_loss) == 2                           # epochs 1 and 2 completed
+    # the parameters are those of 13 uninterrupted steps: nothing half-applied
+    reference = MLP([4, 6, 2], seed=0)
+    reference_history = fit(reference, SGD(reference.params, lr=0.1, momentum=0.9), X, y,
+                            epochs=5, batch_size=8, progress=False)
+    np.testing.assert_array_equal(history.losses, reference_history.losses[:13])
+    # and training goes on from there
+    more = fit(model, optimizer, X, y, epochs=1, batch_size=8, progress=False)
+    assert not more.interrupted and len(more.losses) == 5
+
+
+def test_a_second_ctrl_c_raises_with_the_history_attached():
+    X, y = small_problem()
+    model = MLP([4, 6, 2], seed=0)
+    with pytest.raises(KeyboardInterrupt) as excinfo:
+        # the first SIGINT ends training after the step; the schedule then sends a second one
+        # within the same step, which the restored handler raises at once
+        fit(model, SGD(model.params, lr=0.1), X, y, epochs=3, batch_size=8, progress=False,
+            schedule=lambda step: interrupting_schedule({7})(step) and
+            interrupting_schedule({7})(step))
+    history = excinfo.value.history
+    assert history.interrupted and len(history.train_loss) == 1 and len(history.losses) == 5

@@ -51,6 +51,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -76,6 +78,9 @@ class History:
     steps_per_epoch : int
     diverged_at : int or None
         The step whose loss was not finite; training stopped there, before updating.
+    interrupted : bool
+        Training was stopped by Ctrl-C (``KeyboardInterrupt``): the arrays hold the steps and
+        epochs completed before it, and the model the parameters after the last step taken.
     """
 
     losses: np.ndarray
@@ -87,6 +92,7 @@ class History:
     val_accuracy: np.ndarray = field(default_factory=lambda: np.empty(0))
     epoch_times: np.ndarray = field(default_factory=lambda: np.empty(0))
     diverged_at: int | None = None
+    interrupted: bool = False
 
     def plot(self, ax=None):
         """Loss per step (left) and accuracy per epoch (right); returns the two axes.
@@ -166,7 +172,11 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
     Notes
     -----
     A non-finite loss stops training at that step before the update, sets
-    ``History.diverged_at``, and emits no floating-point warnings (``np.errstate``). Unlike a
+    ``History.diverged_at``, and emits no floating-point warnings (``np.errstate``).
+    Ctrl-C (in the main thread) lets the current step finish and returns the history so far,
+    marked ``interrupted``; the model and optimizer can go on training from there. A second
+    Ctrl-C raises ``KeyboardInterrupt`` at once, with the history so far as its ``history``
+    attribute. Unlike a
     ``torch.utils.data.DataLoader`` loop, a batch is one ``np.take`` gather and the model
     reuses its buffers, so a step allocates little more than the batch itself.
 
@@ -200,29 +210,76 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
     batches = epoch_batches(len(y), batch_size, np.random.default_rng(seed))
     from tqdm.auto import tqdm
 
+    taken = 0  # steps completed
     # Divergence is detected from the loss below; errstate keeps it from flooding warnings.
-    with np.errstate(all="ignore"), _limited_blas_threads(blas_threads), tqdm(
-            total=len(history.losses), disable=not progress, unit="step") as bar:
-        for epoch in range(epochs):
-            start, first = time.perf_counter(), epoch * steps_per_epoch
-            losses, lrs = train_epoch(model, optimizer, X, y,
-                                      itertools.islice(batches, steps_per_epoch),
-                                      schedule=schedule, first_step=first)
-            history.losses[first:first + len(losses)] = losses
-            history.lrs[first:first + len(lrs)] = lrs
-            bar.update(len(losses))
-            if not math.isfinite(losses[-1]):
-                history.diverged_at = first + len(losses) - 1
-                break
-            _record_epoch(metrics, model, float(np.mean(losses)), X, y, validation, eval_train)
-            metrics["epoch_times"].append(time.perf_counter() - start)
-            bar.set_postfix(_postfix(metrics), refresh=False)
+    try:
+        with np.errstate(all="ignore"), _limited_blas_threads(blas_threads), tqdm(
+                total=len(history.losses), disable=not progress, unit="step") as bar, \
+                _DeferredInterrupt() as interrupt:
+            for epoch in range(epochs):
+                start, first = time.perf_counter(), epoch * steps_per_epoch
+                epoch_batches_ = interrupt.stop_early(itertools.islice(batches, steps_per_epoch))
+                losses, lrs = train_epoch(model, optimizer, X, y, epoch_batches_,
+                                          schedule=schedule, first_step=first)
+                history.losses[first:first + len(losses)] = losses
+                history.lrs[first:first + len(lrs)] = lrs
+                taken = first + len(losses)
+                bar.update(len(losses))
+                if losses and not math.isfinite(losses[-1]):
+                    history.diverged_at = taken - 1
+                    break
+                if interrupt.requested:
+                    history.interrupted = True
+                    break
+                _record_epoch(metrics, model, float(np.mean(losses)), X, y, validation,
+                              eval_train)
+                metrics["epoch_times"].append(time.perf_counter() - start)
+                bar.set_postfix(_postfix(metrics), refresh=False)
+    except KeyboardInterrupt as error:   # a second Ctrl-C, or one outside the main thread
+        history.interrupted = True
+        error.history = _finished(history, metrics, taken)
+        raise
+    return _finished(history, metrics, taken)
+
+
+def _finished(history, metrics, taken):
+    """The history with its per-epoch metrics, and its per-step arrays cut to the steps taken."""
     for name, values in metrics.items():
         setattr(history, name, np.array(values, dtype=np.float64))
-    if history.diverged_at is not None:
-        history.losses = history.losses[:history.diverged_at + 1]
-        history.lrs = history.lrs[:history.diverged_at + 1]
+    history.losses, history.lrs = history.losses[:taken], history.lrs[:taken]
     return history
+
+
+class _DeferredInterrupt:
+    """Ctrl-C during :func:`fit`: the first one lets the current step finish and ends training
+    there (parameters and optimizer state consistent, the history kept); a second one raises
+    ``KeyboardInterrupt`` at once. Signal handlers can only be set in the main thread;
+    elsewhere Ctrl-C raises at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = True
+        signal.signal(signal.SIGINT, self._previous)  # the next Ctrl-C interrupts at once
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+    def stop_early(self, batches):
+        """``batches``, ending as soon as an interrupt was requested."""
+        for rows in batches:
+            if self.requested:
+                return
+            yield rows
 
 
 def train_epoch(model, optimizer, X, y, batches, *, schedule=None, first_step=0):
