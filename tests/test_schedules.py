@@ -155,9 +155,7 @@ def test_inverse_time_is_decreasing(a, b, step):
     (lambda: S.Constant(lr=-0.1), "lr=-0.1"),
     (lambda: S.Constant(lr=float("nan")), "lr=nan"),
     (lambda: S.StepLR(lr=0.1, step_size=0), "step_size=0"),
-    (lambda: S.StepLR(lr=0.1, step_size=2.5), "step_size=2.5"),
     (lambda: S.MultiStepLR(lr=0.1, milestones=[1.5, 2]), "milestones=(1.5, 2)"),
-    (lambda: S.CosineAnnealingLR(lr=0.1, T_max=10.0), "T_max=10.0"),
     (lambda: S.StepLR(lr=0.1, step_size=3, gamma=0.0), "gamma=0.0"),
     (lambda: S.MultiStepLR(lr=0.1, milestones=[5, 2]), "milestones=(5, 2)"),
     (lambda: S.MultiStepLR(lr=0.1, milestones=[0, 2]), "milestones=(0, 2)"),
@@ -184,6 +182,42 @@ def test_inverse_time_is_decreasing(a, b, step):
 def test_bad_arguments_raise_value_error_naming_them(make, argument):
     with pytest.raises(ValueError, match=argument.replace("(", r"\(").replace(")", r"\)")):
         make()
+
+
+@pytest.mark.parametrize("make, argument", [
+    (lambda: S.StepLR(lr=0.1, step_size=2.5), "step_size=2.5"),
+    (lambda: S.CosineAnnealingLR(lr=0.1, T_max=10.0), "T_max=10.0"),
+    (lambda: S.Constant(lr="0.1"), "lr='0.1'"),
+    (lambda: S.Constant(lr=True), "lr=True"),
+    (lambda: S.StepLR(lr=0.1, step_size=3, gamma="0.5"), "gamma='0.5'"),
+    (lambda: S.ExponentialLR(lr=0.1, gamma=None), "gamma=None"),
+    (lambda: S.LinearLR(lr=0.1, total_iters="5"), "total_iters='5'"),
+    (lambda: S.InverseTime(a=1.0, b="10"), "b='10'"),
+    (lambda: S.OneCycleLR(max_lr=1.0, total_steps=10, three_phase="False"),
+     "three_phase='False'"),
+    (lambda: S.OneCycleLR(max_lr=1.0, total_steps=10, anneal_strategy=1), "anneal_strategy=1"),
+    (lambda: S.warmup_cosine(lr=0.1, warmup_steps="10", total_steps=100), "warmup_steps='10'"),
+])
+def test_arguments_of_the_wrong_type_raise_type_error_naming_them(make, argument):
+    with pytest.raises(TypeError, match=argument.replace("(", r"\(").replace(")", r"\)")):
+        make()
+
+
+@pytest.mark.parametrize("make", [lambda: S.Constant(lr=float("inf")),
+                                  lambda: S.StepLR(lr=0.1, step_size=2, gamma=float("inf"))])
+def test_infinite_arguments_are_refused(make):
+    with pytest.raises(ValueError, match="must be finite"):
+        make()
+
+
+@pytest.mark.parametrize("schedule, step", [
+    (S.ExponentialLR(lr=1.0, gamma=10.0), 400),           # 10^400: OverflowError in Python
+    (S.StepLR(lr=1e300, step_size=1, gamma=10.0), 9),      # 1e309: inf
+])
+def test_overflow_is_a_value_error_naming_the_schedule_and_step(schedule, step):
+    assert math.isfinite(schedule(1))
+    with pytest.raises(ValueError, match=f"{type(schedule).__name__}.*step {step}"):
+        schedule(step)
 
 
 def test_bad_steps():

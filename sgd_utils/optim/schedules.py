@@ -18,8 +18,8 @@ here each value is the closed form, so the two agree to rounding (~1e-15).
 
 import math
 from bisect import bisect_right
-from dataclasses import dataclass
-from numbers import Integral
+from dataclasses import dataclass, fields
+from numbers import Integral, Real
 from operator import index
 
 
@@ -34,10 +34,35 @@ class Schedule:
     def __call__(self, step):
         step = index(step)  # TypeError for floats: a step is a count
         _check(step >= 0, f"step must be >= 0, got step={step}")
-        return float(self.lr_at(step))
+        try:
+            lr = float(self.lr_at(step))
+        except OverflowError:  # Python's float power raises instead of returning inf
+            lr = math.inf
+        _check(math.isfinite(lr), f"{self!r} gives no finite learning rate at step {step}: "
+                                  "its parameters overflow there")
+        return lr
 
     def lr_at(self, step):
         raise NotImplementedError
+
+
+def _check_field_types(schedule):
+    """Each field holds what its annotation says, else an error naming it: a ``float`` a finite
+    real number (not a string or a bool), an ``int`` an integer, a ``bool`` a bool, a ``str``
+    a string. The ranges are checked by each class."""
+    for field in fields(schedule):
+        value, kind, name = getattr(schedule, field.name), field.type, field.name
+        if kind in (float, "float"):
+            if isinstance(value, bool) or not isinstance(value, Real):
+                raise TypeError(f"{name} must be a real number, got {name}={value!r}")
+            _check(math.isfinite(value), f"{name} must be finite, got {name}={value!r}")
+        elif kind in (int, "int"):
+            if isinstance(value, bool) or not isinstance(value, Integral):
+                raise TypeError(f"{name} must be an integer, got {name}={value!r}")
+        elif kind in (bool, "bool") and not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, got {name}={value!r}")
+        elif kind in (str, "str") and not isinstance(value, str):
+            raise TypeError(f"{name} must be a string, got {name}={value!r}")
 
 
 def _is_count(value):
@@ -64,6 +89,7 @@ class Constant(Schedule):
     lr: float
 
     def __post_init__(self):
+        _check_field_types(self)
         _check_lr("lr", self.lr)
 
     def lr_at(self, step):
@@ -87,6 +113,7 @@ class StepLR(Schedule):
     gamma: float = 0.1
 
     def __post_init__(self):
+        _check_field_types(self)
         _check_lr("lr", self.lr)
         _check_count("step_size", self.step_size)
         _check(self.gamma > 0, f"gamma must be > 0, got gamma={self.gamma!r}")
@@ -112,6 +139,7 @@ class MultiStepLR(Schedule):
     gamma: float = 0.1
 
     def __post_init__(self):
+        _check_field_types(self)
         _check_lr("lr", self.lr)
         milestones = tuple(self.milestones)
         _check(list(milestones) == sorted(milestones) and all(_is_count(m) for m in milestones),
@@ -139,6 +167,7 @@ class ExponentialLR(Schedule):
     gamma: float
 
     def __post_init__(self):
+        _check_field_types(self)
         _check_lr("lr", self.lr)
         _check(self.gamma > 0, f"gamma must be > 0, got gamma={self.gamma!r}")
 
@@ -172,6 +201,7 @@ class CosineAnnealingLR(Schedule):
     eta_min: float = 0.0
 
     def __post_init__(self):
+        _check_field_types(self)
         _check_lr("lr", self.lr)
         _check_count("T_max", self.T_max)
         _check_lr("eta_min", self.eta_min)
@@ -203,6 +233,7 @@ class LinearLR(Schedule):
     total_iters: int = 5
 
     def __post_init__(self):
+        _check_field_types(self)
         _check_lr("lr", self.lr)
         _check(0 < self.start_factor <= 1,
                f"start_factor must be in (0, 1], got start_factor={self.start_factor!r}")
@@ -251,6 +282,7 @@ class InverseTime(Schedule):
     power: float = 1.0
 
     def __post_init__(self):
+        _check_field_types(self)
         _check(self.a > 0 and math.isfinite(self.a), f"a must be finite and > 0, got a={self.a!r}")
         _check(self.b > 0 and math.isfinite(self.b), f"b must be finite and > 0, got b={self.b!r}")
         _check(self.power > 0, f"power must be > 0, got power={self.power!r}")
@@ -303,6 +335,7 @@ class OneCycleLR(Schedule):
     three_phase: bool = False
 
     def __post_init__(self):
+        _check_field_types(self)
         _check_lr("max_lr", self.max_lr)
         _check_count("total_steps", self.total_steps)
         _check(0 <= self.pct_start <= 1,
@@ -366,6 +399,7 @@ class SequentialLR(Schedule):
     milestones: tuple
 
     def __post_init__(self):
+        _check_field_types(self)
         schedules, milestones = tuple(self.schedules), tuple(self.milestones)
         _check(len(schedules) >= 1 and all(callable(s) for s in schedules),
                f"schedules must be a non-empty sequence of callables, got schedules={schedules!r}")
@@ -395,6 +429,9 @@ def warmup_cosine(lr, warmup_steps, total_steps, *, start_factor=1.0 / 3, eta_mi
     >>> [round(schedule(t), 3) for t in range(7)]
     [0.5, 0.75, 1.0, 0.854, 0.5, 0.146, 0.0]
     """
+    for name, value in (("warmup_steps", warmup_steps), ("total_steps", total_steps)):
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise TypeError(f"{name} must be an integer, got {name}={value!r}")
     _check(0 < warmup_steps < total_steps,
            f"warmup_steps must be in [1, total_steps={total_steps}), "
            f"got warmup_steps={warmup_steps!r}")
