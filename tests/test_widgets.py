@@ -154,11 +154,31 @@ def test_grid_over_budget_is_refused_after_drawing_when_the_first_image_looked_s
                              **options).images) == 8  # 5% over: accepted
 
 
-@pytest.mark.parametrize("max_state_mb", [0, -1.0])
+@pytest.mark.parametrize("max_state_mb", [0, -1.0, float("nan"), float("inf"), "2", True])
 def test_slider_figure_rejects_a_budget_that_is_not_positive(max_state_mb):
-    # Live mode draws no grid, so without the check nothing else would object.
-    with pytest.raises(ValueError, match=f"max_state_mb must be positive, got {max_state_mb}"):
+    # Live mode draws no grid, so without the check nothing else would object; NaN compares
+    # False with everything, so a check written as `<= 0` let it switch the budget off.
+    with pytest.raises(ValueError, match=f"max_state_mb must be positive and finite, got "
+                                         f"{max_state_mb}"):
         slider_figure(Recorder(), Slider("lr", [0.1, 0.2]), mode="live", max_state_mb=max_state_mb)
+
+
+def test_a_live_draw_that_raises_shows_the_error_instead_of_a_stale_image():
+    def draw(fig, lr):
+        if lr > 0.25:
+            raise ValueError(f"diverged at lr={lr}")
+        fig.add_subplot().plot([0, 1], [0, lr])
+
+    figure = slider_figure(draw, Slider("lr", [0.1, 0.2, 0.3]), mode="live")
+    image, message = figure.widget.children[1:]
+    good = image.value
+    figure.controls[0].index = 2
+    assert image.layout.display == "none" and message.layout.display is None
+    assert "Could not draw the figure for lr = 0.3" in message.value
+    assert "ValueError: diverged at lr=0.3" in message.value and 'role="alert"' in message.value
+    figure.controls[0].index = 1                 # a position that draws: the image comes back
+    assert image.layout.display is None and message.layout.display == "none"
+    assert image.value == good
 
 
 def test_slider_figure_rejects_a_draw_that_is_not_callable():

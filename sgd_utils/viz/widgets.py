@@ -30,11 +30,13 @@ Example
 from __future__ import annotations
 
 import base64
+import html
 import io
 import itertools
 import math
 import os
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any, Callable, Sequence
 
 import ipywidgets
@@ -241,17 +243,32 @@ def precompute(figure: SliderFigure, max_state_mb: float) -> None:
             "a smaller figsize or dpi, or raise max_state_mb")
 
 
-def connect_live(figure: SliderFigure) -> ipywidgets.Image:
-    """One image, redrawn from the kernel whenever a slider is released at a new position."""
+def connect_live(figure: SliderFigure) -> list[ipywidgets.Widget]:
+    """One image, redrawn from the kernel whenever a slider is released at a new position, and a
+    message that takes its place when ``draw`` raises: the image of another position is never
+    shown beside the sliders' new values."""
     image = ipywidgets.Image(value=figure.image(figure.default_indices), format="png",
                              layout=ipywidgets.Layout(max_width="100%", height="auto"))
+    message = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
 
     def redraw(_change):
-        image.value = figure.image(tuple(control.index for control in figure.controls))
+        indices = tuple(control.index for control in figure.controls)
+        try:
+            png = figure.image(indices)
+        except Exception as error:  # shown in place of the figure, not lost in a log
+            values = ", ".join(f"{s.name} = {s.readout(s.values[i])}"
+                               for s, i in zip(figure.sliders, indices))
+            message.value = (f'<pre role="alert">Could not draw the figure for {values}:\n'
+                             f"{html.escape(type(error).__name__)}: {html.escape(str(error))}"
+                             "</pre>")
+            image.layout.display, message.layout.display = "none", None
+            return
+        image.value = png
+        image.layout.display, message.layout.display = None, "none"
 
     for control in figure.controls:
         control.observe(redraw, names="index")
-    return image
+    return [image, message]
 
 
 def slider_figure(draw: Callable[..., Any], *sliders: Slider, figsize=(6.4, 3.6), dpi=80,
@@ -284,14 +301,15 @@ def slider_figure(draw: Callable[..., Any], *sliders: Slider, figsize=(6.4, 3.6)
     names = [s.name for s in sliders]
     if len(set(names)) != len(names):
         raise ValueError(f"slider names must differ, got {names}")
-    if max_state_mb <= 0:
-        raise ValueError(f"max_state_mb must be positive, got {max_state_mb}")
+    if isinstance(max_state_mb, bool) or not isinstance(max_state_mb, Real) or not (
+            0 < max_state_mb < math.inf):  # NaN must not switch the budget off
+        raise ValueError(f"max_state_mb must be positive and finite, got {max_state_mb}")
     figure = SliderFigure(draw, tuple(sliders), resolve_mode(mode), tuple(figsize), dpi)
     figure.controls = make_controls(sliders, continuous=figure.mode == "static")
     if figure.mode == "static":
         precompute(figure, max_state_mb)
-        display_area = build_stack(figure)
+        display_area = [build_stack(figure)]
     else:
         display_area = connect_live(figure)
-    figure.widget = ipywidgets.VBox([*figure.controls, display_area])
+    figure.widget = ipywidgets.VBox([*figure.controls, *display_area])
     return figure
