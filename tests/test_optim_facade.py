@@ -240,3 +240,46 @@ def test_maximize_is_keyword_only_and_stored_as_a_bool(cls):
     x = [np.zeros(2, dtype=np.float32)]
     assert cls(x, maximize=1).hyperparams["maximize"] is True
     assert "maximize=True" in repr(cls(x, maximize=True))
+
+
+# --- snapshot and restore: rewinding training ----------------------------------------------------
+
+@pytest.mark.parametrize("make", [
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9, fused=False),
+    lambda p: optim.Adam(p, lr=0.01, amsgrad=True),
+    lambda p: optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+    lambda p: optim.Adagrad(p, lr=0.1),
+])
+def test_restore_rewinds_steps_bit_for_bit(make):
+    rng = np.random.default_rng(0)
+    params = [rng.standard_normal((3, 2)), rng.standard_normal(2)]
+    opt = make(params)
+    grads = [[rng.standard_normal(p.shape) for p in params] for _ in range(6)]
+    for g in grads[:2]:
+        opt.step(g)
+    saved = opt.snapshot()
+    for g in grads[2:]:
+        opt.step(g)
+    after = [p.copy() for p in params]
+    opt.restore(saved)
+    for g in grads[2:]:
+        opt.step(g)
+    for p, q in zip(params, after):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_restore_rewinds_the_fused_path_without_changing_its_rounding():
+    from sgd_utils.nn.mlp import MLP
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((12, 4), dtype=np.float32), rng.integers(0, 3, 12)
+    model = MLP([4, 5, 3], seed=0)
+    opt = optim.SGD(model.params, lr=0.1, momentum=0.9, weight_decay=1e-3)
+    for _ in range(3):
+        opt.train_step(model, X, y)
+    saved = opt.snapshot()
+    losses = [opt.train_step(model, X, y) for _ in range(4)]
+    after = [p.copy() for p in model.params]
+    opt.restore(saved)
+    assert [opt.train_step(model, X, y) for _ in range(4)] == losses
+    for p, q in zip(model.params, after):
+        np.testing.assert_array_equal(p, q)

@@ -106,7 +106,11 @@ def test_divergence_stops_cleanly_without_warnings():
         history = fit(model, optimizer, X, y, epochs=50, batch_size=10, progress=False)
     t = history.diverged_at
     assert t is not None and len(history.losses) == t + 1
-    assert not math.isfinite(history.losses[-1]) and np.isfinite(history.losses[:-1]).all()
+    if history.diverged_because == "loss":
+        assert not math.isfinite(history.losses[-1]) and np.isfinite(history.losses[:-1]).all()
+    else:
+        assert history.diverged_because == "update" and np.isfinite(history.losses).all()
+    assert all(np.isfinite(p).all() for p in model.params)   # the last finite parameters
     assert len(history.train_loss) == t // history.steps_per_epoch  # completed epochs only
     ax_loss, _ = history.plot()  # a diverged history still plots, with a marker
     assert ax_loss.lines[-1].get_xdata()[0] == t
@@ -275,3 +279,48 @@ def test_a_second_ctrl_c_raises_with_the_history_attached():
             interrupting_schedule({7})(step))
     history = excinfo.value.history
     assert history.interrupted and len(history.train_loss) == 1 and len(history.losses) == 5
+
+
+
+# --- an update that overflows is undone: the model keeps the last finite parameters -------------
+
+def spike_at(step, lr=0.1, spike=1e39):
+    """A constant rate with one enormous step, which overflows the float32 parameters."""
+    return lambda t: spike if t == step else (lr if t < step else 0.0)
+
+
+@pytest.mark.parametrize("bad_step", [3, 9, 10])  # mid-epoch, an epoch's last step, the first
+def test_an_overflowing_update_is_undone_and_named(bad_step):
+    X, y = toy_data()
+    model = MLP([6, 8, 3], seed=1)
+    history = fit(model, SGD(model.params, lr=0.1, momentum=0.9), X, y, epochs=4,
+                  batch_size=10, progress=False, schedule=spike_at(bad_step))
+    assert history.diverged_at == bad_step and history.diverged_because == "update"
+    assert len(history.losses) == bad_step + 1 and np.isfinite(history.losses).all()
+    # the parameters are those before the bad step: the same run with lr = 0 from there on
+    reference = MLP([6, 8, 3], seed=1)
+    fit(reference, SGD(reference.params, lr=0.1, momentum=0.9), X, y, epochs=4, batch_size=10,
+        progress=False, schedule=spike_at(bad_step, spike=0.0))
+    for p, q in zip(model.params, reference.params):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_a_non_finite_loss_is_named_and_skips_its_update():
+    X, y = toy_data()
+    X[13] = np.inf                                   # one bad row: its batch's loss is NaN
+    model = MLP([6, 8, 3], seed=1)
+    history = fit(model, SGD(model.params, lr=0.1), X, y, epochs=2, batch_size=10, seed=0,
+                  progress=False)
+    assert history.diverged_because == "loss" and not math.isfinite(history.losses[-1])
+    assert all(np.isfinite(p).all() for p in model.params)
+
+
+def test_on_divergence_raise_names_the_step_and_keeps_the_history():
+    X, y = toy_data()
+    model = MLP([6, 8, 3], seed=1)
+    with pytest.raises(FloatingPointError, match="diverged at step 5: its update made"):
+        fit(model, SGD(model.params, lr=0.1, momentum=0.9), X, y, epochs=2, batch_size=10,
+            progress=False, schedule=spike_at(5), on_divergence="raise")
+    with pytest.raises(ValueError, match="on_divergence"):
+        fit(model, SGD(model.params, lr=0.1), X, y, epochs=1, batch_size=10, progress=False,
+            on_divergence="ignore")

@@ -77,7 +77,11 @@ class History:
         validation data) and the wall time of each epoch in seconds, evaluation included.
     steps_per_epoch : int
     diverged_at : int or None
-        The step whose loss was not finite; training stopped there, before updating.
+        Where training diverged (see :func:`fit`): the step whose loss was not finite, which
+        did not update, or the step whose update made the parameters non-finite, which was
+        undone. The model holds the parameters from before that step.
+    diverged_because : {"loss", "update"} or None
+        Which of the two.
     interrupted : bool
         Training was stopped by Ctrl-C (``KeyboardInterrupt``): the arrays hold the steps and
         epochs completed before it, and the model the parameters after the last step taken.
@@ -92,6 +96,7 @@ class History:
     val_accuracy: np.ndarray = field(default_factory=lambda: np.empty(0))
     epoch_times: np.ndarray = field(default_factory=lambda: np.empty(0))
     diverged_at: int | None = None
+    diverged_because: str | None = None
     interrupted: bool = False
 
     def plot(self, ax=None):
@@ -129,7 +134,7 @@ class History:
 
 
 def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=None, seed=0,
-        progress=True, eval_train=True, blas_threads=1):
+        progress=True, eval_train=True, blas_threads=1, *, on_divergence="stop"):
     r"""Train ``model`` with ``optimizer`` on mini-batches of ``(X, y)``; return a History.
 
     Parameters
@@ -165,14 +170,30 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
         thread is fastest for matrices this small, and several threads on a busy machine can
         be 10x slower: each product waits for a descheduled worker thread. Set through
         :func:`sgd_utils.threads.blas_threads` (``threadpoolctl``).
+    on_divergence : {"stop", "raise"}
+        What a divergence does (Notes): ``"stop"`` returns the history, ``"raise"`` raises
+        ``FloatingPointError`` naming the step and the cause, with the history as its
+        ``history`` attribute. Either way the model keeps the last finite parameters.
+        Keyword-only.
+
     Returns
     -------
     History
 
     Notes
     -----
-    A non-finite loss stops training at that step before the update, sets
-    ``History.diverged_at``, and emits no floating-point warnings (``np.errstate``).
+    Divergence, of two kinds, stops training with the last finite parameters, recorded in
+    ``History.diverged_at`` and ``History.diverged_because``, and without floating-point
+    warnings (``np.errstate``):
+
+    - ``"loss"``: the loss of a step is not finite; that step does not update.
+    - ``"update"``: a step with a finite loss made the parameters non-finite (a gradient that
+      overflowed, or a step too large for the dtype); with momentum, it would poison every
+      later step. Checking every step would cost a pass over the parameters, so ``fit``
+      notices it at the next step's loss or at the end of the epoch, rewinds to the start of
+      the epoch (:meth:`~sgd_utils.optim.base.Optimizer.snapshot`) and replays the epoch's
+      batches up to that step.
+
     Ctrl-C (in the main thread) lets the current step finish and returns the history so far,
     marked ``interrupted``; the model and optimizer can go on training from there. A second
     Ctrl-C raises ``KeyboardInterrupt`` at once, with the history so far as its ``history``
@@ -200,6 +221,8 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
         validation = model.check_batch(*validation, names=("validation[0]", "validation[1]"))
     epochs, batch_size = _checked_count("epochs", epochs, 0), _checked_count(
         "batch_size", batch_size, 1)
+    if on_divergence not in ("stop", "raise"):
+        raise ValueError(f'on_divergence must be "stop" or "raise", got {on_divergence!r}')
     steps_per_epoch = -(-len(y) // batch_size)
     history = History(losses=np.full(epochs * steps_per_epoch, np.nan),
                       lrs=np.full(epochs * steps_per_epoch, np.nan),
@@ -218,15 +241,27 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
                 _DeferredInterrupt() as interrupt:
             for epoch in range(epochs):
                 start, first = time.perf_counter(), epoch * steps_per_epoch
-                epoch_batches_ = interrupt.stop_early(itertools.islice(batches, steps_per_epoch))
+                checkpoint, rows_taken = optimizer.snapshot(), []   # to rewind this epoch
+                epoch_batches_ = _recorded(
+                    interrupt.stop_early(itertools.islice(batches, steps_per_epoch)), rows_taken)
                 losses, lrs = train_epoch(model, optimizer, X, y, epoch_batches_,
                                           schedule=schedule, first_step=first)
                 history.losses[first:first + len(losses)] = losses
                 history.lrs[first:first + len(lrs)] = lrs
                 taken = first + len(losses)
                 bar.update(len(losses))
-                if losses and not math.isfinite(losses[-1]):
-                    history.diverged_at = taken - 1
+                stopped = bool(losses) and not math.isfinite(losses[-1])
+                if (stopped or not interrupt.requested) and not _all_finite(model.params):
+                    # the last step with a finite loss made the parameters non-finite
+                    bad = taken - 2 if stopped else taken - 1
+                    optimizer.restore(checkpoint)
+                    train_epoch(model, optimizer, X, y, rows_taken[:bad - first],
+                                schedule=schedule, first_step=first)
+                    history.diverged_at, history.diverged_because = bad, "update"
+                    taken = bad + 1
+                    break
+                if stopped:
+                    history.diverged_at, history.diverged_because = taken - 1, "loss"
                     break
                 if interrupt.requested:
                     history.interrupted = True
@@ -239,7 +274,28 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
         history.interrupted = True
         error.history = _finished(history, metrics, taken)
         raise
-    return _finished(history, metrics, taken)
+    history = _finished(history, metrics, taken)
+    if history.diverged_at is not None and on_divergence == "raise":
+        error = FloatingPointError(
+            f"training diverged at step {history.diverged_at}: "
+            + ("its loss is not finite" if history.diverged_because == "loss" else
+               "its update made the parameters non-finite (an overflowing gradient or step)")
+            + "; the model keeps the last finite parameters")
+        error.history = history
+        raise error
+    return history
+
+
+def _recorded(batches, into):
+    """``batches``, each also appended to the list ``into`` (to replay them)."""
+    for rows in batches:
+        into.append(rows)
+        yield rows
+
+
+def _all_finite(arrays):
+    """Whether every entry of every array is finite: one pass, done once per epoch."""
+    return all(np.isfinite(array).all() for array in arrays)
 
 
 def _finished(history, metrics, taken):

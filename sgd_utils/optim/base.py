@@ -9,6 +9,7 @@ each :meth:`Optimizer.step`, and keeps one state per parameter in
 """
 
 import math
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -174,6 +175,23 @@ def check_grads(params, grads):
     return list(grads)
 
 
+@dataclass
+class Snapshot:
+    """What :meth:`Optimizer.snapshot` copies: parameters, state entries, learning rate, and
+    whatever else an optimizer's fast path keeps (``extra``)."""
+
+    params: list
+    state: list | None
+    lr: float
+    extra: object = None
+
+
+def _copied(state):
+    """A NamedTuple state with its arrays copied."""
+    return type(state)(*(field.copy() if isinstance(field, np.ndarray) else field
+                         for field in state))
+
+
 class Optimizer:
     """Base of the ``torch.optim``-shaped facades over the pure update rules.
 
@@ -266,6 +284,24 @@ class Optimizer:
         if math.isfinite(loss):
             self.step(self._grads)
         return loss
+
+    def snapshot(self):
+        """A copy of everything a step changes: the parameters, the state and the learning rate.
+
+        :meth:`restore` puts it back, so that training can be rewound (``fit`` does it to keep
+        the last finite parameters when an update overflows). Taking it changes nothing.
+        """
+        return Snapshot([param.copy() for param in self.params],
+                        [_copied(state) for state in self.state], self._lr)
+
+    def restore(self, snapshot):
+        """Put back the parameters (in place: models holding them see the change), the state and
+        the learning rate of :meth:`snapshot`, which stays valid for another restore."""
+        for param, saved in zip(self.params, snapshot.params):
+            np.copyto(param, saved)
+        self.state = [_copied(state) for state in snapshot.state]
+        self._lr = snapshot.lr
+        self._verified = list(zip(self.params, self.state))
 
     def update_in_place(self, index, param, grad, state):
         """Apply the update rule to ``param`` (``params[index]``) in place and return the new state.

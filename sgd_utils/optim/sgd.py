@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, check_non_negative
+from .base import Optimizer, Snapshot, check_non_negative
 from .fused_sgd import FusedMomentum, plain_momentum
 
 
@@ -270,6 +270,31 @@ class SGD(Optimizer):
                                         self.hyperparams["momentum"],
                                         self.hyperparams["weight_decay"])
         return self._fused.step(model, X, y, self._lr)
+
+    def snapshot(self):
+        """As :meth:`Optimizer.snapshot`; while the fused path trains, its scaled buffers are
+        copied as they are, so taking a snapshot does not change the rounding of later steps."""
+        if self._fused is None:
+            return super().snapshot()
+        fused = self._fused
+        return Snapshot([param.copy() for param in self.params], None, self._lr,
+                        ([u.copy() for u in fused.scaled_buffers], fused.scale))
+
+    def restore(self, snapshot):
+        """As :meth:`Optimizer.restore`, for either kind of snapshot."""
+        if snapshot.extra is None:
+            super().restore(snapshot)
+            return
+        for param, saved in zip(self.params, snapshot.params):
+            np.copyto(param, saved)
+        if self._fused is None:
+            self._fused = FusedMomentum(self.params, [None] * len(self.params),
+                                        self.hyperparams["momentum"],
+                                        self.hyperparams["weight_decay"])
+        buffers, scale = snapshot.extra
+        for u, saved in zip(self._fused.scaled_buffers, buffers):
+            np.copyto(u, saved)
+        self._fused.scale, self._lr = scale, snapshot.lr
 
     def update_in_place(self, index, param, grad, state):
         """:func:`sgd_update` applied in place, bit for bit."""
