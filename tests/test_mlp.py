@@ -265,3 +265,25 @@ def test_blas_accumulation_adds_in_place_and_refuses_a_copy(dtype):
     strided_y = np.zeros(6, dtype)[::2]
     with pytest.raises(RuntimeError, match="gemv did not accumulate in place"):
         _gemv_accumulate(0.5, a, x, strided_y)
+
+
+@pytest.mark.parametrize("sizes", [[4, 2.7, 2], [4, True, 2], [4, "3", 2], "432", 5])
+def test_layer_sizes_are_integers_not_truncated(sizes):
+    with pytest.raises(TypeError, match="sizes must be a sequence of int"):
+        MLP(sizes)
+
+
+def test_numpy_integer_sizes_are_fine():
+    assert MLP([np.int64(4), np.int32(3), 2]).sizes == [4, 3, 2]
+
+
+@pytest.mark.parametrize("seed, error", [(1.5, TypeError), (True, TypeError), ("0", TypeError),
+                                         (-1, ValueError)])
+def test_seed_is_named(seed, error):
+    with pytest.raises(error, match="seed"):
+        MLP([4, 3, 2], seed=seed)
+
+
+def test_dtype_is_named():
+    with pytest.raises(TypeError, match="dtype must be float32 or float64, got 'floaty'"):
+        MLP([4, 3, 2], dtype="floaty")

@@ -312,3 +312,43 @@ def test_the_fused_path_checks_a_corrupt_state_before_any_write():
         opt.train_step(model, X, y)
     for now, then in zip(model.params, before):
         np.testing.assert_array_equal(now, then)
+
+
+
+# --- options are booleans, reals are finite and in range -----------------------------------------
+
+@pytest.mark.parametrize("make, name", [
+    (lambda v: optim.Adam([x32()], amsgrad=v), "amsgrad"),
+    (lambda v: optim.Adam([x32()], decoupled_weight_decay=v), "decoupled_weight_decay"),
+    (lambda v: optim.Adam([x32()], bias_correction=v), "bias_correction"),
+    (lambda v: optim.AdamW([x32()], amsgrad=v), "amsgrad"),
+    (lambda v: optim.SGD([x32()], lr=0.1, momentum=0.9, nesterov=v), "nesterov"),
+    (lambda v: optim.RMSprop([x32()], centered=v), "centered"),
+])
+@pytest.mark.parametrize("value", ["False", "no", 0, 1, None, [True]])
+def test_options_must_be_booleans(make, name, value):
+    message = f"{name} must be True or False, got {re.escape(repr(value))}"
+    with pytest.raises(TypeError, match=message):
+        make(value)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: optim.SGD([x32()], lr=float("inf")), "Invalid lr: inf (must be finite)"),
+    (lambda: optim.SGD([x32()], lr=0.1, momentum=float("inf")), "Invalid momentum: inf"),
+    (lambda: optim.SGD([x32()], lr=0.1, weight_decay=float("inf")), "Invalid weight_decay: inf"),
+    (lambda: optim.SGD([x32()], lr=0.1, momentum=0.9, dampening=1.5),
+     "Invalid dampening: 1.5 (must be in [0, 1])"),
+    (lambda: optim.RMSprop([x32()], alpha=1.5), "Invalid alpha: 1.5 (must be in [0, 1])"),
+    (lambda: optim.Adam([x32()], eps=float("inf")), "Invalid eps: inf"),
+    (lambda: optim.Adagrad([x32()], lr_decay=float("inf")), "Invalid lr_decay: inf"),
+    (lambda: optim.Adagrad([x32()], initial_accumulator_value=float("inf")),
+     "Invalid initial_accumulator_value: inf"),
+])
+def test_reals_must_be_finite_and_in_range(make, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()
+
+
+def test_dampening_must_be_a_number_not_a_bool():
+    with pytest.raises(TypeError, match="dampening must be a real number, got True"):
+        optim.SGD([x32()], lr=0.1, momentum=0.9, dampening=True)

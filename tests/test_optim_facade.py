@@ -238,8 +238,11 @@ def test_maximize_is_keyword_only_and_stored_as_a_bool(cls):
     parameter = inspect.signature(cls).parameters["maximize"]
     assert parameter.kind is inspect.Parameter.KEYWORD_ONLY and parameter.default is False
     x = [np.zeros(2, dtype=np.float32)]
-    assert cls(x, maximize=1).hyperparams["maximize"] is True
+    assert cls(x, maximize=np.bool_(True)).hyperparams["maximize"] is True
     assert "maximize=True" in repr(cls(x, maximize=True))
+    for not_a_bool in (1, "False", None):   # 'False' is truthy: it would switch maximize on
+        with pytest.raises(TypeError, match=f"maximize must be True or False, got {not_a_bool!r}"):
+            cls(x, maximize=not_a_bool)
 
 
 # --- snapshot and restore: rewinding training ----------------------------------------------------

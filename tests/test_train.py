@@ -307,12 +307,40 @@ def test_an_overflowing_update_is_undone_and_named(bad_step):
 
 def test_a_non_finite_loss_is_named_and_skips_its_update():
     X, y = toy_data()
-    X[13] = np.inf                                   # one bad row: its batch's loss is NaN
     model = MLP([6, 8, 3], seed=1)
+    model.params[0][:], model.params[2][:] = 1e30, 1e30   # finite, but the logits overflow
+    before = [p.copy() for p in model.params]
     history = fit(model, SGD(model.params, lr=0.1), X, y, epochs=2, batch_size=10, seed=0,
                   progress=False)
-    assert history.diverged_because == "loss" and not math.isfinite(history.losses[-1])
-    assert all(np.isfinite(p).all() for p in model.params)
+    assert history.diverged_at == 0 and history.diverged_because == "loss"
+    assert not math.isfinite(history.losses[-1])
+    for p, q in zip(model.params, before):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_non_finite_data_is_bad_input_not_divergence():
+    X, y = toy_data()
+    X[13, 2] = np.nan
+    model = MLP([6, 8, 3], seed=1)
+    with pytest.raises(ValueError, match=r"X holds non-finite values .* 1 rows, the first row 13"):
+        fit(model, SGD(model.params, lr=0.1), X, y, epochs=1, batch_size=10, progress=False)
+    with pytest.raises(ValueError, match="validation.0. holds non-finite"):
+        fit(model, SGD(model.params, lr=0.1), toy_data()[0], y, epochs=1, batch_size=10,
+            progress=False, validation=(X, y))
+    with pytest.raises(ValueError, match="X holds non-finite"):
+        model.evaluate(X, y)
+
+
+def test_an_optimizer_of_another_model_is_refused_naming_what_it_holds():
+    X, y = toy_data()
+    model, other = MLP([6, 8, 3], seed=1), MLP([6, 8, 3], seed=2)
+    with pytest.raises(ValueError, match="the model's shapes but other arrays"):
+        fit(model, SGD(other.params, lr=0.1), X, y, epochs=1, batch_size=10, progress=False)
+    with pytest.raises(ValueError, match=r"holds 1 arrays of shapes \[\(6, 8\)\]"):
+        fit(model, SGD(model.params[:1], lr=0.1), X, y, epochs=1, batch_size=10,
+            progress=False)
+    with pytest.raises(TypeError, match="optimizer must be an optimizer"):
+        fit(model, "sgd", X, y, epochs=1, batch_size=10, progress=False)
 
 
 def test_on_divergence_raise_names_the_step_and_keeps_the_history():

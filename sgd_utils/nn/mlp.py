@@ -40,6 +40,8 @@ products (the fused momentum step of :mod:`sgd_utils.optim.fused_sgd`); see
 from __future__ import annotations
 
 import math
+import operator
+from numbers import Integral
 
 import numpy as np
 from scipy.linalg import blas
@@ -207,9 +209,16 @@ class MLP:
             init = "he" if activation == "relu" else "xavier"
         self.init = _checked_choice("init", init, INITS)
         self.cost = _checked_choice("cost", cost, COSTS)
-        self.dtype = np.dtype(dtype)
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (Integral, type(None))):
+            raise TypeError(f"seed must be an integer (or None), got seed={seed!r}")
+        if seed is not None and seed < 0:
+            raise ValueError(f"seed must be >= 0, got seed={seed!r}")
         self.params = _initial_params(self.sizes, self.init, np.random.default_rng(seed),
                                       self.dtype)
         self._workspaces = {}
@@ -251,7 +260,11 @@ class MLP:
 
     def evaluate(self, X, y):
         """``(mean cost, accuracy)`` over a whole data set in one chunked forward pass."""
-        X, y = self.check_batch(X, y)
+        return self.evaluate_unchecked(*self.check_batch(X, y))
+
+    def evaluate_unchecked(self, X, y):
+        """:meth:`evaluate` for ``(X, y)`` already checked by :meth:`check_batch` (as ``fit``
+        does once for its whole run)."""
         total_cost, num_correct = 0.0, 0
         for rows, ws in self._forward_chunks(X):
             num_correct += int(np.count_nonzero(ws.acts[-1].argmax(axis=1) == y[rows]))
@@ -398,7 +411,14 @@ class MLP:
                              f"got shape {X.shape}")
         if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
             raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
-        return np.ascontiguousarray(X, dtype=self.dtype)
+        X = np.ascontiguousarray(X, dtype=self.dtype)
+        # bad input, not divergence: refused here, once per call (fit checks its data once)
+        finite = np.isfinite(X)
+        if not finite.all():
+            rows = np.flatnonzero(~finite.all(axis=1))
+            raise ValueError(f"{name} holds non-finite values (NaN or inf, or numbers too large "
+                             f"for {self.dtype}) in {len(rows)} rows, the first row {rows[0]}")
+        return X
 
     def check_batch(self, X, y, names=("X", "y")):
         """``(X, y)`` checked by :meth:`check_X` and :func:`checked_labels`."""
@@ -420,13 +440,20 @@ def checked_labels(y, num_rows, num_classes, name="y"):
 
 
 def _checked_sizes(sizes):
+    """Layer widths as ints: ``operator.index`` refuses 2.7 (which ``int`` would truncate) and
+    bools are refused by name (``True`` is an index, 1)."""
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a sequence of int, got {sizes!r}")
+    sizes = list(sizes)
     try:
-        sizes = [int(n) for n in sizes]
-    except (TypeError, ValueError):
+        if any(isinstance(n, (bool, np.bool_)) for n in sizes):
+            raise TypeError
+        widths = [operator.index(n) for n in sizes]
+    except TypeError:
         raise TypeError(f"sizes must be a sequence of int, got {sizes!r}") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"sizes must list at least two layer widths >= 1, got {sizes}")
-    return sizes
+    if len(widths) < 2 or min(widths) < 1:
+        raise ValueError(f"sizes must list at least two layer widths >= 1, got {widths}")
+    return widths
 
 
 def _checked_choice(name, value, choices):

@@ -214,6 +214,7 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
     >>> len(history.losses), bool(history.train_accuracy[-1] > 0.9)
     (40, True)
     """
+    _check_optimizer_holds(optimizer, model)
     X, y = model.check_batch(X, y)
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
@@ -284,6 +285,23 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
         error.history = history
         raise error
     return history
+
+
+def _check_optimizer_holds(optimizer, model):
+    """The optimizer must update this model's own arrays, else training changes nothing."""
+    held = getattr(optimizer, "params", None)
+    if not isinstance(held, list) or not hasattr(optimizer, "train_step"):
+        raise TypeError("optimizer must be an optimizer of sgd_utils.optim, got "
+                        f"{type(optimizer).__name__}")
+    if len(held) == len(model.params) and all(p is q for p, q in zip(held, model.params)):
+        return
+    same_shapes = [p.shape for p in held] == [p.shape for p in model.params]
+    raise ValueError(
+        "optimizer must hold this model's params, in order (build it as "
+        f"SGD(model.params, ...)); it holds {len(held)} arrays of shapes "
+        f"{[p.shape for p in held]}"
+        + (", the model's shapes but other arrays (another model's, or copies)" if same_shapes
+           else f", while the model's are {[p.shape for p in model.params]}"))
 
 
 def _recorded(batches, into):
@@ -420,13 +438,13 @@ def _limited_blas_threads(num_threads):
 
 def _record_epoch(metrics, model, epoch_loss, X, y, validation, eval_train):
     if eval_train:
-        loss, accuracy = model.evaluate(X, y)
+        loss, accuracy = model.evaluate_unchecked(X, y)
     else:
         loss, accuracy = epoch_loss, math.nan
     metrics["train_loss"].append(loss)
     metrics["train_accuracy"].append(accuracy)
     if validation is not None:
-        loss, accuracy = model.evaluate(*validation)
+        loss, accuracy = model.evaluate_unchecked(*validation)
         metrics["val_loss"].append(loss)
         metrics["val_accuracy"].append(accuracy)
 

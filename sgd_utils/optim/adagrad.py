@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, check_non_negative
+from .base import Optimizer, check_flag, check_non_negative
 
 
 class AdagradState(NamedTuple):
@@ -116,7 +116,7 @@ class Adagrad(Optimizer):
             lr_decay=check_non_negative("lr_decay", lr_decay),
             weight_decay=check_non_negative("weight_decay", weight_decay),
             eps=check_non_negative("eps", eps),
-            maximize=bool(maximize),
+            maximize=check_flag("maximize", maximize),
         )
 
     def init_state(self, param):

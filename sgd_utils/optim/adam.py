@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, check_betas, check_non_negative, lerp, lerp_into
+from .base import Optimizer, check_betas, check_flag, check_non_negative, lerp, lerp_into
 
 
 class AdamState(NamedTuple):
@@ -245,10 +245,10 @@ class Adam(Optimizer):
             betas=check_betas(betas),
             eps=check_non_negative("eps", eps),
             weight_decay=check_non_negative("weight_decay", weight_decay),
-            amsgrad=bool(amsgrad),
-            maximize=bool(maximize),
-            decoupled_weight_decay=bool(decoupled_weight_decay),
-            bias_correction=bool(bias_correction),
+            amsgrad=check_flag("amsgrad", amsgrad),
+            maximize=check_flag("maximize", maximize),
+            decoupled_weight_decay=check_flag("decoupled_weight_decay", decoupled_weight_decay),
+            bias_correction=check_flag("bias_correction", bias_correction),
         )
 
     def init_state(self, param):

@@ -48,7 +48,7 @@ def lerp_into(start, end, weight, out):
 
 
 def check_non_negative(name, value):
-    """Return ``value`` as a Python float after checking that it is a number >= 0.
+    """Return ``value`` as a Python float after checking that it is a finite number >= 0.
 
     A Python float (not ``np.float64``) keeps float32 arithmetic in float32:
     NumPy treats a Python scalar as "weak" and casts it to the array's dtype.
@@ -67,7 +67,37 @@ def check_non_negative(name, value):
                         f"got {value!r} of type {type(value).__name__}")
     if not value >= 0:  # written this way so that NaN is rejected too
         raise ValueError(f"Invalid {name}: {value} (must be >= 0)")
+    if not math.isfinite(value):
+        raise ValueError(f"Invalid {name}: {value} (must be finite)")
     return float(value)
+
+
+def check_fraction(name, value):
+    """``value`` as a Python float after checking that it is a number in [0, 1].
+
+    >>> check_fraction("alpha", 1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid alpha: 1.5 (must be in [0, 1])
+    """
+    value = check_non_negative(name, value)
+    if not value <= 1:
+        raise ValueError(f"Invalid {name}: {value} (must be in [0, 1])")
+    return value
+
+
+def check_flag(name, value):
+    """``value`` as a bool after checking that it is one: a string such as ``'False'`` is truthy,
+    so converting it would silently switch the option on.
+
+    >>> check_flag("amsgrad", "False")
+    Traceback (most recent call last):
+    ...
+    TypeError: amsgrad must be True or False, got 'False'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_betas(betas):

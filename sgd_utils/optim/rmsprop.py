@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, check_non_negative, lerp, lerp_into
+from .base import Optimizer, check_flag, check_fraction, check_non_negative, lerp, lerp_into
 
 
 class RMSpropState(NamedTuple):
@@ -144,12 +144,12 @@ class RMSprop(Optimizer):
         super().__init__(
             params,
             lr,
-            alpha=check_non_negative("alpha", alpha),
+            alpha=check_fraction("alpha", alpha),
             eps=check_non_negative("eps", eps),
             weight_decay=check_non_negative("weight_decay", weight_decay),
             momentum=check_non_negative("momentum", momentum),
-            centered=bool(centered),
-            maximize=bool(maximize),
+            centered=check_flag("centered", centered),
+            maximize=check_flag("maximize", maximize),
         )
 
     def init_state(self, param):

@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, Snapshot, check_non_negative
+from .base import Optimizer, Snapshot, check_flag, check_fraction, check_non_negative
 from .fused_sgd import FusedMomentum, plain_momentum
 
 
@@ -225,8 +225,11 @@ class SGD(Optimizer):
             raise TypeError(f"fused must be None, True or False, got fused={fused!r}")
         self.fused, self._fused = fused, None   # before super().__init__ sets the state
         momentum = check_non_negative("momentum", momentum)
-        dampening = float(dampening)  # PyTorch does not restrict dampening
+        # the buffer adds (1 - dampening) g: PyTorch does not restrict it, but outside [0, 1]
+        # the gradient's weight is negative or above one
+        dampening = check_fraction("dampening", dampening)
         weight_decay = check_non_negative("weight_decay", weight_decay)
+        nesterov, maximize = check_flag("nesterov", nesterov), check_flag("maximize", maximize)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
                 "Nesterov momentum requires a momentum and zero dampening, "
@@ -234,7 +237,7 @@ class SGD(Optimizer):
             )
         super().__init__(
             params, lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-            nesterov=bool(nesterov), maximize=bool(maximize)
+            nesterov=nesterov, maximize=maximize
         )
         if fused and not plain_momentum(self.hyperparams):
             raise ValueError("fused=True needs plain momentum: momentum in (0, 1], no dampening, "
