@@ -561,3 +561,24 @@ def test_tile_digits_places_images_row_by_row():
 def test_tile_digits_rejects_bad_input(images, kwargs):
     with pytest.raises(ValueError, match="num_cols|images"):
         tile_digits(images, **kwargs)
+
+
+def test_a_gzip_bomb_is_refused_without_inflating_it(tmp_path):
+    """A 3-byte IDX header-declared array followed by 2 GB of zeros, in a 2 MB gzip file (2,000
+    copies of one compressed megabyte: gzip allows concatenated members)."""
+    header = gzip.compress(bytes([0, 0, 0x08, 1, 0, 0, 0, 3, 7, 2, 1]), mtime=0)
+    megabyte = gzip.compress(bytes(1 << 20), compresslevel=9, mtime=0)
+    bomb = tmp_path / "bomb-idx1-ubyte.gz"
+    bomb.write_bytes(header + megabyte * 2000)
+    start = time.monotonic()
+    with pytest.raises(ValueError, match=r"says shape \(3,\) \(3 data bytes\) but the file has "
+                                         r"more than 3"):
+        read_idx(bomb)
+    assert time.monotonic() - start < 1.0   # inflating 2 GB would take seconds and 2 GB of RAM
+
+
+def test_a_header_declaring_gigabytes_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge-idx3-ubyte"
+    path.write_bytes(bytes([0, 0, 0x08, 3]) + struct.pack(">III", 60000, 1000, 1000))
+    with pytest.raises(ValueError, match=r"60000000000 data bytes\), more than the 1073741824"):
+        read_idx(path)

@@ -65,6 +65,8 @@ MNIST_SIZES = {
     "t10k-labels-idx1-ubyte.gz": 4_542,
 }
 _HASH_FORMATS = {"sha256": 64, "md5": 32}  # algorithm: hex digits
+#: The largest IDX data :func:`read_idx` accepts, 1 GiB (MNIST's largest file holds 47 MB).
+MAX_IDX_BYTES = 1 << 30
 _PART_SUFFIX = ".part"  # a download in progress: .<name>.<pid>.part beside the cache's files
 _CHUNK = 1 << 16
 
@@ -265,24 +267,41 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     >>> read_idx(path)
     array([7, 2, 1], dtype=uint8)
     """
-    raw = Path(path).read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:
-            raise ValueError(f"{path}: corrupt or truncated gzip data ({error})") from error
-    if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in _IDX_DTYPES or raw[3] == 0:
-        raise ValueError(f"{path}: not an IDX file (magic bytes {raw[:4].hex() or 'missing'})")
-    dtype, num_dims = np.dtype(_IDX_DTYPES[raw[2]]), raw[3]
-    header_size = 4 + 4 * num_dims
-    if len(raw) < header_size:
-        raise ValueError(f"{path}: IDX header truncated ({len(raw)} bytes, {num_dims} dims)")
-    shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", num_dims, offset=4))
+    path = Path(path)
+    with path.open("rb") as file:
+        gzipped = file.read(2) == b"\x1f\x8b"
+    try:
+        # a stream, read no further than the header says: a small file that inflates to
+        # gigabytes (a "gzip bomb") is refused after reading one byte past the declared data
+        with (gzip.open(path, "rb") if gzipped else path.open("rb")) as stream:
+            return _read_idx_stream(stream, path)
+    except (OSError, EOFError, zlib.error) as error:
+        if not gzipped:
+            raise
+        raise ValueError(f"{path}: corrupt or truncated gzip data ({error})") from error
+
+
+def _read_idx_stream(stream, path) -> np.ndarray:
+    """The array of an IDX stream, reading only the bytes its header declares."""
+    magic = stream.read(4)
+    if len(magic) < 4 or magic[:2] != b"\0\0" or magic[2] not in _IDX_DTYPES or magic[3] == 0:
+        raise ValueError(f"{path}: not an IDX file (magic bytes {magic.hex() or 'missing'})")
+    dtype, num_dims = np.dtype(_IDX_DTYPES[magic[2]]), magic[3]
+    dims = stream.read(4 * num_dims)
+    if len(dims) < 4 * num_dims:
+        raise ValueError(f"{path}: IDX header truncated ({4 + len(dims)} bytes, "
+                         f"{num_dims} dims)")
+    shape = tuple(int(n) for n in np.frombuffer(dims, ">u4"))
     expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
-    if len(raw) - header_size != expected:
+    if expected > MAX_IDX_BYTES:
+        raise ValueError(f"{path}: IDX header says shape {shape} ({expected} data bytes), more "
+                         f"than the {MAX_IDX_BYTES} this reader accepts")
+    raw = stream.read(expected + 1)  # one byte more shows that the data are longer
+    if len(raw) != expected:
+        found = f"{len(raw)}" if len(raw) <= expected else f"more than {expected}"
         raise ValueError(f"{path}: IDX header says shape {shape} ({expected} data bytes)"
-                         f" but the file has {len(raw) - header_size} data bytes")
-    data = np.frombuffer(raw, dtype, offset=header_size).reshape(shape)
+                         f" but the file has {found} data bytes")
+    data = np.frombuffer(raw, dtype).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
 
 
