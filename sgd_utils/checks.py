@@ -4,6 +4,8 @@ Kept in one place so that every entry point says the same thing in the same word
 """
 from numbers import Integral
 
+import numpy as np
+
 
 def check_count(name, value, low):
     """``value`` itself if it is an integer (not a bool) >= ``low``; else a ValueError naming it.
@@ -31,3 +33,17 @@ def check_batch_size(batch_size, num_samples):
         raise ValueError(f"batch_size must be an integer in [1, {num_samples}], "
                          f"got batch_size={batch_size!r}")
     return batch_size
+
+
+def check_flag(name, value):
+    """``value`` as a bool after checking that it is one: a string such as ``'False'`` is truthy,
+    so converting it would silently switch the option on.
+
+    >>> check_flag("amsgrad", "False")
+    Traceback (most recent call last):
+    ...
+    TypeError: amsgrad must be True or False, got 'False'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)

@@ -211,7 +211,7 @@ class MLP:
         self.cost = _checked_choice("cost", cost, COSTS)
         try:
             self.dtype = np.dtype(dtype)
-        except TypeError:
+        except (TypeError, ValueError):
             raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
@@ -457,6 +457,6 @@ def _checked_sizes(sizes):
 
 
 def _checked_choice(name, value, choices):
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value

@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..checks import check_flag
 from ..descent import epoch_batches
 from ..optim import SGD
 from ..threads import blas_threads as limit_blas_threads
@@ -222,8 +223,14 @@ def fit(model, optimizer, X, y, epochs, batch_size, schedule=None, validation=No
         validation = model.check_batch(*validation, names=("validation[0]", "validation[1]"))
     epochs, batch_size = _checked_count("epochs", epochs, 0), _checked_count(
         "batch_size", batch_size, 1)
-    if on_divergence not in ("stop", "raise"):
+    if not isinstance(on_divergence, str) or on_divergence not in ("stop", "raise"):
         raise ValueError(f'on_divergence must be "stop" or "raise", got {on_divergence!r}')
+    if schedule is not None and not callable(schedule):
+        raise TypeError(f"schedule must be callable (step -> lr) or None, got {schedule!r}")
+    progress, eval_train = check_flag("progress", progress), check_flag("eval_train", eval_train)
+    _checked_count("seed", seed, 0)
+    if blas_threads is not None:
+        _checked_count("blas_threads", blas_threads, 1)
     steps_per_epoch = -(-len(y) // batch_size)
     history = History(losses=np.full(epochs * steps_per_epoch, np.nan),
                       lrs=np.full(epochs * steps_per_epoch, np.nan),

@@ -5,7 +5,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, check_flag, check_non_negative
+from ..checks import check_flag
+from .base import Optimizer, check_non_negative
 
 
 class AdagradState(NamedTuple):
@@ -120,6 +121,9 @@ class Adagrad(Optimizer):
         )
 
     def init_state(self, param):
+        if self.initial_accumulator_value > float(np.finfo(param.dtype).max):
+            raise ValueError(f"Invalid initial_accumulator_value: "
+                             f"{self.initial_accumulator_value} (overflows {param.dtype})")
         return adagrad_init(param, self.initial_accumulator_value)
 
     def update_in_place(self, index, param, grad, state):

@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, check_betas, check_flag, check_non_negative, lerp, lerp_into
+from ..checks import check_flag
+from .base import Optimizer, check_betas, check_non_negative, lerp, lerp_into
 
 
 class AdamState(NamedTuple):

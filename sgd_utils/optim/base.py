@@ -86,19 +86,6 @@ def check_fraction(name, value):
     return value
 
 
-def check_flag(name, value):
-    """``value`` as a bool after checking that it is one: a string such as ``'False'`` is truthy,
-    so converting it would silently switch the option on.
-
-    >>> check_flag("amsgrad", "False")
-    Traceback (most recent call last):
-    ...
-    TypeError: amsgrad must be True or False, got 'False'
-    """
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
 
 def check_betas(betas):
     """Return ``betas`` as a pair of Python floats, each in [0, 1), as PyTorch requires."""

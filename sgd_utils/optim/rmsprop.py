@@ -5,7 +5,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, check_flag, check_fraction, check_non_negative, lerp, lerp_into
+from ..checks import check_flag
+from .base import Optimizer, check_fraction, check_non_negative, lerp, lerp_into
 
 
 class RMSpropState(NamedTuple):

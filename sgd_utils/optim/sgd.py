@@ -4,7 +4,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, Snapshot, check_flag, check_fraction, check_non_negative
+from ..checks import check_flag
+from .base import Optimizer, Snapshot, check_fraction, check_non_negative
 from .fused_sgd import FusedMomentum, plain_momentum
 
 
