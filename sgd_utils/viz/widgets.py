@@ -139,7 +139,7 @@ def render_png(fig: Figure, dpi: float) -> bytes:
 def resolve_mode(mode: str | None) -> str:
     """The explicit ``mode``, else ``$SGD_UTILS_SLIDERS``, else ``"live"``."""
     chosen = mode if mode is not None else os.environ.get(ENV_MODE, "live")
-    if chosen not in MODES:
+    if not isinstance(chosen, str) or chosen not in MODES:
         source = "mode" if mode is not None else f"${ENV_MODE}"
         raise ValueError(f"{source} must be one of {MODES}, got {chosen!r}")
     return chosen
@@ -271,6 +271,17 @@ def connect_live(figure: SliderFigure) -> list[ipywidgets.Widget]:
     return [image, message]
 
 
+def _is_positive_number(value, largest=math.inf) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, Real) and 0 < value
+            and value <= largest and math.isfinite(value))
+
+
+# A slider image is a screen figure: beyond these, matplotlib fails on its fonts (dpi below about
+# 10) or the page takes gigabytes, so such values are typing slips rather than requests.
+DPI_RANGE = (20, 600)
+LARGEST_FIGSIZE_INCHES = 50
+
+
 def slider_figure(draw: Callable[..., Any], *sliders: Slider, figsize=(6.4, 3.6), dpi=80,
                   mode: str | None = None, max_state_mb: float = 2.0) -> SliderFigure:
     """Turn ``draw(fig, **values)`` into a figure with one to three sliders.
@@ -301,10 +312,17 @@ def slider_figure(draw: Callable[..., Any], *sliders: Slider, figsize=(6.4, 3.6)
     names = [s.name for s in sliders]
     if len(set(names)) != len(names):
         raise ValueError(f"slider names must differ, got {names}")
-    if isinstance(max_state_mb, bool) or not isinstance(max_state_mb, Real) or not (
-            0 < max_state_mb < math.inf):  # NaN must not switch the budget off
+    if not _is_positive_number(max_state_mb):  # NaN must not switch the budget off
         raise ValueError(f"max_state_mb must be positive and finite, got {max_state_mb}")
-    figure = SliderFigure(draw, tuple(sliders), resolve_mode(mode), tuple(figsize), dpi)
+    if (isinstance(figsize, (str, bytes)) or not hasattr(figsize, "__len__") or len(figsize) != 2
+            or not all(_is_positive_number(side, LARGEST_FIGSIZE_INCHES) for side in figsize)):
+        raise ValueError(f"figsize must be a pair of inches (width, height), each in "
+                         f"(0, {LARGEST_FIGSIZE_INCHES}], got figsize={figsize!r}")
+    if not _is_positive_number(dpi, DPI_RANGE[1]) or dpi < DPI_RANGE[0]:
+        raise ValueError(f"dpi must be a number in [{DPI_RANGE[0]}, {DPI_RANGE[1]}], "
+                         f"got dpi={dpi!r}")
+    figure = SliderFigure(draw, tuple(sliders), resolve_mode(mode),
+                          tuple(float(side) for side in figsize), dpi)
     figure.controls = make_controls(sliders, continuous=figure.mode == "static")
     if figure.mode == "static":
         precompute(figure, max_state_mb)
