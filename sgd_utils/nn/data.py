@@ -31,6 +31,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..checks import check_flag
+
 SAMPLE_FILENAME = "mnist_sample.npz"
 #: Environment variable naming the download cache directory of :func:`load_mnist`.
 CACHE_ENV_VAR = "SGD_UTILS_DATA"
@@ -69,6 +71,7 @@ _HASH_FORMATS = {"sha256": 64, "md5": 32}  # algorithm: hex digits
 MAX_IDX_BYTES = 1 << 30
 _PART_SUFFIX = ".part"  # a download in progress: .<name>.<pid>.part beside the cache's files
 _CHUNK = 1 << 16
+_LONGEST_WAIT_SECONDS = 24 * 3600
 
 # IDX element types (third byte of the magic number), all stored big-endian.
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -185,6 +188,7 @@ def load_mnist(
         If the cache directory, or a folder on its path, is a file.
     """
     hashes = _check_download_arguments(mirrors, checksums, sizes, timeout, deadline)
+    progressbar = check_flag("progressbar", progressbar)
     directory = _ready_cache_dir(mnist_cache_dir(cache_dir))
     for name in MNIST_SHA256:
         _fetch(name, hashes[name], sizes[name], directory, mirrors, progressbar, timeout,
@@ -213,7 +217,7 @@ def load_mnist_idx(directory: str | os.PathLike) -> MNIST:
     ValueError
         If a file is not a valid IDX file or holds something other than MNIST's arrays.
     """
-    directory = Path(directory).expanduser()
+    directory = _checked_path("directory", directory).expanduser()
     paths = []
     for gz_name in MNIST_SHA256:
         candidates = (directory / gz_name, directory / gz_name.removesuffix(".gz"))
@@ -228,7 +232,7 @@ def load_mnist_idx(directory: str | os.PathLike) -> MNIST:
 def mnist_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     """Return the download cache directory: ``cache_dir``, ``$SGD_UTILS_DATA`` or pooch's."""
     if cache_dir is not None:
-        return Path(cache_dir).expanduser()
+        return _checked_path("cache_dir", cache_dir).expanduser()
     if os.environ.get(CACHE_ENV_VAR):
         return Path(os.environ[CACHE_ENV_VAR]).expanduser()
     import pooch  # imported here so that load_sample() stays light
@@ -267,7 +271,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     >>> read_idx(path)
     array([7, 2, 1], dtype=uint8)
     """
-    path = Path(path)
+    path = _checked_path("path", path)
     with path.open("rb") as file:
         gzipped = file.read(2) == b"\x1f\x8b"
     try:
@@ -347,6 +351,14 @@ def _to_mnist(train_images, train_labels, test_images, test_labels, *, source) -
     return MNIST(*splits)
 
 
+def _checked_path(name, value) -> Path:
+    """``value`` as a Path if it is a str or path-like (not bytes, None or a number), else a
+    TypeError naming it."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or path-like, got {value!r}")
+    return Path(value)
+
+
 def _check_download_arguments(mirrors, checksums, sizes, timeout, deadline):
     """Every download argument checked before any network access; returns the parsed hashes,
     ``{name: (algorithm, hex digest)}``."""
@@ -366,10 +378,12 @@ def _check_download_arguments(mirrors, checksums, sizes, timeout, deadline):
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"sizes[{name!r}] must be a positive integer, got {size!r}")
     for name, value in (("timeout", timeout), ("deadline", deadline)):
+        # a day at most: the socket layer overflows on a timeout of ~1e10 s, and no real
+        # download of MNIST needs more
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                0 < value < math.inf):
-            raise ValueError(f"{name} must be a positive finite number of seconds, "
-                             f"got {name}={value!r}")
+                0 < value <= _LONGEST_WAIT_SECONDS):
+            raise ValueError(f"{name} must be a number of seconds in (0, "
+                             f"{_LONGEST_WAIT_SECONDS}], got {name}={value!r}")
     return hashes
 
 
