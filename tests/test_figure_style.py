@@ -1,0 +1,94 @@
+"""Tests for sgd_utils.viz.style: text sizes, colours under colour-vision deficiencies, sharp PNGs.
+
+That the text and density hold on the built pages is checked in tests/browser.
+"""
+
+import base64
+import io
+import itertools
+
+import matplotlib
+import numpy as np
+import pytest
+from colorspacious import cspace_convert, deltaE
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from PIL import Image
+
+from sgd_utils.viz import style
+
+TEXT_SIZE_KEYS = ("font.size", "axes.titlesize", "figure.titlesize", "axes.labelsize",
+                  "xtick.labelsize", "ytick.labelsize", "legend.fontsize",
+                  "legend.title_fontsize")
+
+
+def test_every_text_of_the_style_is_at_least_80_percent_of_the_body_text():
+    with matplotlib.rc_context(style.BOOK_RC):
+        sizes = {key: FontProperties(size=matplotlib.rcParams[key]).get_size_in_points()
+                 for key in TEXT_SIZE_KEYS}
+    assert min(sizes.values()) >= style.SMALLEST_TEXT_PT, sizes
+    # points to CSS pixels: 1 pt = 1/72 inch, and a figure inch is CSS_PX_PER_INCH pixels
+    assert style.SMALLEST_TEXT_PT * style.CSS_PX_PER_INCH / 72 >= 0.8 * style.BODY_TEXT_PX
+
+
+def smallest_cvd_distance(colours, cvd_type):
+    """Smallest CAM02-UCS distance between two of ``colours`` as a viewer with the full form of
+    ``cvd_type`` sees them (Machado et al. 2009, as implemented by colorspacious)."""
+    space = {"name": "sRGB1+CVD", "cvd_type": cvd_type, "severity": 100}
+    seen = [np.clip(cspace_convert(to_rgb(c), space, "sRGB1"), 0, 1) for c in colours]
+    return min(deltaE(a, b, input_space="sRGB1") for a, b in itertools.combinations(seen, 2))
+
+
+@pytest.mark.parametrize("cvd_type", ["deuteranomaly", "protanomaly", "tritanomaly"])
+def test_the_colour_cycle_stays_distinct_under_colour_vision_deficiencies(cvd_type):
+    cycle = style.BOOK_RC["axes.prop_cycle"].by_key()["color"]
+    # 10 units of CAM02-UCS: clearly different at a glance. matplotlib's default cycle falls to
+    # 1.6 for protanopes (its blue and purple), so this test can fail.
+    assert smallest_cvd_distance(cycle, cvd_type) > 10
+    default = matplotlib.rcParamsDefault["axes.prop_cycle"].by_key()["color"]
+    assert smallest_cvd_distance(default, "protanomaly") < 10
+
+
+def drawn_figure(fontsize=None):
+    with matplotlib.rc_context(style.BOOK_RC):
+        fig = Figure(figsize=(4, 3))
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, 1], label="a line")
+        ax.legend(fontsize=fontsize)
+        ax.set_title("a title")
+        return fig, style.figure_png(fig)
+
+
+def test_figure_png_records_density_and_smallest_text():
+    fig, png = drawn_figure(fontsize=9)
+    image = Image.open(io.BytesIO(png))
+    assert image.mode == "P" and image.size == (2 * 4 * 80, 2 * 3 * 80)
+    assert style.css_size(png) == (320, 240)
+    # the legend's 9 pt is the smallest text: 9 / 72 inch at 80 CSS pixels per inch
+    assert float(image.text[style.SMALLEST_TEXT_KEY]) == pytest.approx(9 * 80 / 72, abs=0.01)
+
+
+def test_an_empty_figure_has_no_smallest_text():
+    fig = Figure(figsize=(2, 2))
+    image = Image.open(io.BytesIO(style.figure_png(fig)))
+    assert style.smallest_text_pt(fig) is None and style.SMALLEST_TEXT_KEY not in image.text
+
+
+def test_use_book_style_shows_figures_in_ipython_at_css_size():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    saved = matplotlib.rcParams.copy()
+    try:
+        style.use_book_style()
+        assert matplotlib.rcParams["font.size"] == style.SMALLEST_TEXT_PT
+        fig, _ = drawn_figure()
+        data, metadata = shell.display_formatter.format(fig)
+        png = base64.b64decode(data["image/png"])
+        width, height = Image.open(io.BytesIO(png)).size
+        # displayed at half its pixel size (bbox_inches="tight" trims the margins)
+        assert metadata["image/png"] == {"width": round(width / 2), "height": round(height / 2)}
+    finally:
+        shell.display_formatter.formatters["image/png"].pop(Figure, None)
+        matplotlib.rcParams.update(saved)
