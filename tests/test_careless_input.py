@@ -158,7 +158,7 @@ def test_schedule_arguments(cls, name, value):
                 assert "no finite learning rate" in str(error)
 
 
-SLIDER_DEFAULTS = dict(figsize=(3.0, 2.0), dpi=40, mode="live", max_state_mb=2.0)
+SLIDER_DEFAULTS = dict(alt="A line", figsize=(3.0, 2.0), dpi=40, mode="live", max_state_mb=2.0)
 
 
 @pytest.mark.parametrize("name", list(SLIDER_DEFAULTS))

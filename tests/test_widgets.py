@@ -4,6 +4,7 @@ That the static figures really switch in a browser without a kernel is checked i
 """
 
 import base64
+import functools
 import io
 
 import ipywidgets
@@ -11,7 +12,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sgd_utils.viz.widgets import Slider, log_values, render_png, resolve_mode, slider_figure
+from sgd_utils.viz import widgets
+from sgd_utils.viz.style import BOOK_RC, DENSITY_KEY, SMALLEST_TEXT_KEY, css_size
+from sgd_utils.viz.widgets import Slider, log_values, render_png, resolve_mode
+
+# Every figure needs its alt text; the tests that are not about it share one.
+slider_figure = functools.partial(widgets.slider_figure, alt="A test figure")
+
+
+def shown_png(image_widget):
+    """The PNG bytes inside an image widget's <img src="data:...">."""
+    source = image_widget.value.split('src="data:image/png;base64,', 1)[1].split('"', 1)[0]
+    return base64.b64decode(source)
 
 
 class Recorder:
@@ -81,7 +93,8 @@ def test_static_mode_nests_one_stack_level_per_slider():
     middle = outer.children[0]
     assert isinstance(middle, ipywidgets.Stack) and len(middle.children) == 2
     leaf = middle.children[1].children[0]
-    assert isinstance(leaf, ipywidgets.Image) and leaf.value == figure.images[(0, 1, 0)]
+    assert isinstance(leaf, ipywidgets.HTML) and shown_png(leaf) == figure.images[(0, 1, 0)]
+    assert 'alt="A test figure, for a = 1, b = 2, c = 1."' in leaf.value
 
 
 def test_static_mode_links_each_slider_to_its_stacks_in_the_browser():
@@ -104,9 +117,10 @@ def test_live_mode_draws_on_demand():
     image = figure.widget.children[1]
     figure.controls[0].index = 2
     assert draw.calls[-1] == {"lr": 0.3}
-    assert image.value == figure.images[(2,)] != figure.images[(1,)]
+    assert shown_png(image) == figure.images[(2,)] != figure.images[(1,)]
+    assert 'alt="A test figure, for lr = 0.3."' in image.value
     figure.controls[0].index = 1  # back to a cached position: no new drawing
-    assert len(draw.calls) == 2 and image.value == figure.images[(1,)]
+    assert len(draw.calls) == 2 and shown_png(image) == figure.images[(1,)]
 
 
 def test_mode_comes_from_the_environment(monkeypatch):
@@ -217,12 +231,32 @@ def test_mimebundle_has_widget_png_fallback_and_stable_text():
     assert bundle["text/plain"] == "<SliderFigure live: learning rate (2), 1 images>"
 
 
-def test_images_are_compact_palette_pngs():
+def test_images_are_compact_palette_pngs_at_twice_the_density():
+    import matplotlib
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 3.6))
-    Recorder()(fig, lr=0.5)
-    png = render_png(fig, dpi=80)
+    with matplotlib.rc_context(BOOK_RC):
+        fig = Figure(figsize=(6.4, 3.6))
+        Recorder()(fig, lr=0.5)
+        png = render_png(fig, dpi=80)
     image = Image.open(io.BytesIO(png))
-    assert image.mode == "P" and image.size == (512, 288)
-    assert len(png) < 40_000
+    assert image.mode == "P" and image.size == (1024, 576)
+    assert image.text[DENSITY_KEY] == "2" and css_size(png) == (512, 288)
+    # the smallest text, the tick labels, is 12 pt in the book's style: 12 / 72 inch at 80 CSS
+    # pixels per inch
+    assert float(image.text[SMALLEST_TEXT_KEY]) == pytest.approx(12 * 80 / 72, abs=0.01)
+    assert len(png) < 60_000
+
+
+def test_the_image_widget_shows_its_css_size_and_alt_text():
+    figure = widgets.slider_figure(Recorder(), Slider("lr", [0.1, 0.2], label="learning rate"),
+                                   alt='Loss of "GD" & co.', mode="live", figsize=(2, 1.5), dpi=40)
+    image = figure.widget.children[1]
+    assert 'width="80" height="60"' in image.value
+    assert 'alt="Loss of &quot;GD&quot; &amp; co, for learning rate = 0.1."' in image.value
+
+
+@pytest.mark.parametrize("alt", ["", "   ", None, 3])
+def test_slider_figure_needs_alt_text(alt):
+    with pytest.raises(ValueError, match="alt must say what the figure shows"):
+        widgets.slider_figure(Recorder(), Slider("lr", [0.1, 0.2]), alt=alt, mode="live")

@@ -160,5 +160,5 @@ def plot_losses(traces, ax, *, labels=None, colors=None):
     ax.set_xlabel("step")
     ax.set_ylabel(r"$f(x_t) - f^\star$")
     if any(not str(label).startswith("_") for label in labels):
-        ax.legend(fontsize="small", frameon=False)
+        ax.legend(frameon=False)
     return lines

@@ -22,7 +22,7 @@ Example
 ...     t = np.arange(20)
 ...     ax.semilogy(t, np.abs(1 - lr) ** t)
 >>> figure = slider_figure(draw, Slider("lr", log_values(0.1, 1.0, 3), label="learning rate"),
-...                        mode="static")
+...                        alt="Distance to the minimum against step", mode="static")
 >>> figure
 <SliderFigure static: learning rate (3), 3 images>
 """
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import itertools
 import math
 import os
@@ -42,10 +41,13 @@ from typing import Any, Callable, Sequence
 import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
-from PIL import Image as PILImage
+
+from .style import CSS_PX_PER_INCH, css_size, figure_png
 
 MODES = ("static", "live")
 ENV_MODE = "SGD_UTILS_SLIDERS"
+# CSS class of every slider figure's image widget (the book's stylesheet and tests find it by it)
+IMAGE_CLASS = "slider-image"
 # Widget state is stored as base64 text in the page: 4 characters for every 3 bytes.
 BASE64_INFLATION = 4 / 3
 
@@ -125,15 +127,18 @@ def log_values(start: float, stop: float, num: int, digits: int = 2) -> tuple[fl
 
 
 def render_png(fig: Figure, dpi: float) -> bytes:
-    """A compact PNG of ``fig``: at most 256 colours, which line plots and contours
-    survive intact."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    image = PILImage.open(buffer).convert("RGB").quantize(colors=256,
-                                                          method=PILImage.Quantize.FASTOCTREE)
-    out = io.BytesIO()
-    image.save(out, format="png", optimize=True)
-    return out.getvalue()
+    """A compact, sharp PNG of ``fig``: ``dpi`` CSS pixels per inch at twice the pixel density,
+    in a palette of 256 colours (see :func:`~sgd_utils.viz.style.figure_png`)."""
+    return figure_png(fig, css_px_per_inch=dpi)
+
+
+def image_html(png: bytes, alt: str) -> str:
+    """An ``<img>`` of a :func:`render_png` image at its CSS size, shrinking to narrow screens,
+    with ``alt`` text for readers who cannot see it."""
+    width, height = css_size(png)
+    source = base64.b64encode(png).decode("ascii")
+    return (f'<img src="data:image/png;base64,{source}" width="{width}" height="{height}" '
+            f'alt="{html.escape(alt)}" style="max-width: 100%; height: auto">')
 
 
 def resolve_mode(mode: str | None) -> str:
@@ -159,6 +164,7 @@ class SliderFigure:
     mode: str
     figsize: tuple[float, float]
     dpi: float
+    alt: str
     images: dict[tuple[int, ...], bytes] = field(default_factory=dict)
     controls: list[ipywidgets.SelectionSlider] = field(default_factory=list)
     links: list[ipywidgets.widgets.widget_link.Link] = field(default_factory=list)
@@ -172,6 +178,19 @@ class SliderFigure:
             self.draw(fig, **values)
             self.images[indices] = render_png(fig, self.dpi)
         return self.images[indices]
+
+    def alt_text(self, indices: tuple[int, ...]) -> str:
+        """What the image at ``indices`` shows: ``alt`` and the sliders' values there."""
+        values = ", ".join(f"{s.label or s.name} = {s.readout(s.values[i])}"
+                           for s, i in zip(self.sliders, indices))
+        return f"{self.alt.rstrip('.')}, for {values}."
+
+    def image_widget(self, indices: tuple[int, ...]) -> ipywidgets.HTML:
+        """The image at ``indices`` with its alt text, as a widget."""
+        widget = ipywidgets.HTML(image_html(self.image(indices), self.alt_text(indices)),
+                                 layout=ipywidgets.Layout(max_width="100%"))
+        widget.add_class(IMAGE_CLASS)
+        return widget
 
     @property
     def default_indices(self) -> tuple[int, ...]:
@@ -213,8 +232,7 @@ def build_stack(figure: SliderFigure, prefix: tuple[int, ...] = ()) -> ipywidget
     by jslink."""
     level = len(prefix)
     if level == len(figure.sliders):
-        return ipywidgets.Image(value=figure.images[prefix], format="png",
-                                layout=ipywidgets.Layout(max_width="100%", height="auto"))
+        return figure.image_widget(prefix)
     children = [build_stack(figure, prefix + (i,))
                 for i in range(len(figure.sliders[level].values))]
     stack = ipywidgets.Stack(children=children, selected_index=figure.default_indices[level])
@@ -247,8 +265,7 @@ def connect_live(figure: SliderFigure) -> list[ipywidgets.Widget]:
     """One image, redrawn from the kernel whenever a slider is released at a new position, and a
     message that takes its place when ``draw`` raises: the image of another position is never
     shown beside the sliders' new values."""
-    image = ipywidgets.Image(value=figure.image(figure.default_indices), format="png",
-                             layout=ipywidgets.Layout(max_width="100%", height="auto"))
+    image = figure.image_widget(figure.default_indices)
     message = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
 
     def redraw(_change):
@@ -263,7 +280,7 @@ def connect_live(figure: SliderFigure) -> list[ipywidgets.Widget]:
                              "</pre>")
             image.layout.display, message.layout.display = "none", None
             return
-        image.value = png
+        image.value = image_html(png, figure.alt_text(indices))
         image.layout.display, message.layout.display = None, "none"
 
     for control in figure.controls:
@@ -282,8 +299,9 @@ DPI_RANGE = (20, 600)
 LARGEST_FIGSIZE_INCHES = 50
 
 
-def slider_figure(draw: Callable[..., Any], *sliders: Slider, figsize=(6.4, 3.6), dpi=80,
-                  mode: str | None = None, max_state_mb: float = 2.0) -> SliderFigure:
+def slider_figure(draw: Callable[..., Any], *sliders: Slider, alt: str, figsize=(6.4, 3.6),
+                  dpi=CSS_PX_PER_INCH, mode: str | None = None,
+                  max_state_mb: float = 2.0) -> SliderFigure:
     """Turn ``draw(fig, **values)`` into a figure with one to three sliders.
 
     Parameters
@@ -295,8 +313,12 @@ def slider_figure(draw: Callable[..., Any], *sliders: Slider, figsize=(6.4, 3.6)
     *sliders : Slider
         One to three sliders. In static mode every combination is drawn, so the grid has
         ``len(s1.values) * len(s2.values) * ...`` images.
+    alt : str
+        What the figure shows, for readers who cannot see it, e.g. ``"Loss against step for
+        three learning rates"``; each image's alt text adds the sliders' values.
     figsize, dpi
-        Size of each image; the defaults give a 512 x 288 pixel PNG of roughly 20-40 kB.
+        Size of each image in inches and CSS pixels per inch; the defaults show a 512 x 288
+        figure, stored at twice that density (roughly 30-60 kB per PNG).
     mode : {"static", "live"}, optional
         See the module docstring. Default: ``$SGD_UTILS_SLIDERS``, else ``"live"``.
     max_state_mb : float
@@ -321,8 +343,10 @@ def slider_figure(draw: Callable[..., Any], *sliders: Slider, figsize=(6.4, 3.6)
     if not _is_positive_number(dpi, DPI_RANGE[1]) or dpi < DPI_RANGE[0]:
         raise ValueError(f"dpi must be a number in [{DPI_RANGE[0]}, {DPI_RANGE[1]}], "
                          f"got dpi={dpi!r}")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"alt must say what the figure shows, got alt={alt!r}")
     figure = SliderFigure(draw, tuple(sliders), resolve_mode(mode),
-                          tuple(float(side) for side in figsize), dpi)
+                          tuple(float(side) for side in figsize), dpi, alt)
     figure.controls = make_controls(sliders, continuous=figure.mode == "static")
     if figure.mode == "static":
         precompute(figure, max_state_mb)
