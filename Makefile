@@ -89,8 +89,10 @@ book-strict: venv vendor
 	$(EXECUTE) $(NOTEBOOKS)
 	$(BOOK_BUILD) -W -n --keep-going
 
+# Two Chromium processes at once; axe-core (the accessibility audit) comes from npm, pinned.
 browser: venv
-	$(BIN)/pytest -q tests/browser
+	$(BIN)/python scripts/fetch_axe.py
+	$(BIN)/pytest -q -n 2 tests/browser
 
 # --- maintenance ----------------------------------------------------------------------------
 refresh-notebooks: venv

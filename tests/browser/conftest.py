@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
 ARTIFACTS = Path(os.environ.get("BOOK_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
+AXE = Path(os.environ.get("AXE_JS", ROOT / "_build" / "axe-core" / "axe.min.js"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -47,22 +48,51 @@ def book_url():
 
 
 @pytest.fixture(scope="session")
-def browser_context(tmp_path_factory):
+def playwright():
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as instance:
+        yield instance
+
+
+def launch_failed(error):
+    pytest.fail(f"could not start Chromium ({error}): install it "
+                "(Debian: apt-get install chromium), set $CHROMIUM to its path, "
+                "or run `playwright install chromium`")
+
+
+@pytest.fixture(scope="session")
+def browser_context(playwright, tmp_path_factory):
     # None: Playwright's own build, if `playwright install` fetched one
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        try:
-            context = playwright.chromium.launch_persistent_context(
-                str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable,
-                headless=True, args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
-        except Exception as error:  # Playwright raises its own Error types
-            pytest.fail(f"could not start Chromium ({error}): install it "
-                        "(Debian: apt-get install chromium), set $CHROMIUM to its path, "
-                        "or run `playwright install chromium`")
-        yield context
-        context.close()
+    try:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=chromium_path(),
+            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
+    except Exception as error:  # Playwright raises its own Error types
+        launch_failed(error)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright):
+    """The browser itself, for tests that open each page in a fresh context of their own
+    (another viewport or colour scheme, a cold cache)."""
+    try:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True,
+                                             args=CHROMIUM_ARGS)
+    except Exception as error:
+        launch_failed(error)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_js():
+    if not AXE.is_file():
+        pytest.fail(f"no axe-core at {AXE}: run `python scripts/fetch_axe.py` (`make browser` "
+                    "does)")
+    return AXE
 
 
 @pytest.fixture(scope="session")

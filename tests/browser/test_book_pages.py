@@ -60,7 +60,7 @@ def figure_png(page, handle):
     image in the slider figure's box. Not the whole box: its knob and readout move with the
     slider, so a screenshot of it changes even when the figure does not."""
     area = handle.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][last()]")
-    image = area.locator(".widget-image:visible")
+    image = area.locator(".slider-image:visible")
     assert image.count() == 1, f"{image.count()} visible figures in one slider figure"
     return image.screenshot()
 
@@ -83,9 +83,9 @@ def test_page(browser_context, book_url, screenshots, path):
             assert wait_for_maths(page) > 0, "page has maths but MathJax typeset none"
         num_views = html.count(WIDGET_VIEW)
         if num_views:
-            page.wait_for_selector(".widget-image", state="visible")
+            page.wait_for_selector(".slider-image", state="visible")
             page.wait_for_timeout(300)
-            visible = page.locator(".widget-image:visible").count()
+            visible = page.locator(".slider-image:visible").count()
             assert visible >= num_views, f"{num_views} widget outputs but {visible} figures shown"
             assert "Error displaying widget" not in page.content()
         handles = page.locator(".noUi-handle")
