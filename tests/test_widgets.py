@@ -260,3 +260,10 @@ def test_the_image_widget_shows_its_css_size_and_alt_text():
 def test_slider_figure_needs_alt_text(alt):
     with pytest.raises(ValueError, match="alt must say what the figure shows"):
         widgets.slider_figure(Recorder(), Slider("lr", [0.1, 0.2]), alt=alt, mode="live")
+
+
+def test_a_figures_sliders_share_one_label_width_so_their_tracks_line_up():
+    figure = slider_figure(Recorder(), Slider("lr", [0.1, 0.2], label="learning rate η"),
+                           Slider("b", [1, 2], label="batch size B"), mode="live")
+    widths = {control.style.description_width for control in figure.controls}
+    assert widths == {f"{len('learning rate η') + 1}ch"}

@@ -217,12 +217,14 @@ class SliderFigure:
 
 def make_controls(sliders: Sequence[Slider], continuous: bool) -> list[ipywidgets.SelectionSlider]:
     """One ``SelectionSlider`` per slider, showing readable labels and starting at the default."""
+    # One label width for all the figure's sliders, so that their tracks start at the same x.
+    label_width = f"{max(len(s.label or s.name) for s in sliders) + 1}ch"
     controls = []
     for slider in sliders:
         options = [(slider.readout(v), i) for i, v in enumerate(slider.values)]
         controls.append(ipywidgets.SelectionSlider(
             options=options, value=slider.default_index, description=slider.label or slider.name,
-            continuous_update=continuous, style={"description_width": "initial"},
+            continuous_update=continuous, style={"description_width": label_width},
             layout=ipywidgets.Layout(width="min(32rem, 100%)")))
     return controls
 
