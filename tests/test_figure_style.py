@@ -11,6 +11,7 @@ import matplotlib
 import numpy as np
 import pytest
 from colorspacious import cspace_convert, deltaE
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -48,6 +49,33 @@ def test_the_colour_cycle_stays_distinct_under_colour_vision_deficiencies(cvd_ty
     assert smallest_cvd_distance(cycle, cvd_type) > 10
     default = matplotlib.rcParamsDefault["axes.prop_cycle"].by_key()["color"]
     assert smallest_cvd_distance(default, "protanomaly") < 10
+
+
+def dash_pattern(linestyle):
+    """On/off pixels along one horizontal line drawn in black with ``linestyle`` and the style's
+    line width, as the reader sees it (rendered by Agg, not read from the settings)."""
+    with matplotlib.rc_context(style.BOOK_RC):
+        fig = Figure(figsize=(4, 0.5), dpi=style.CSS_PX_PER_INCH * style.PIXEL_DENSITY)
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.set_axis_off()
+        ax.plot([0, 1], [0.5, 0.5], color="black", linestyle=linestyle)
+        ax.set(xlim=(0, 1), ylim=(0, 1))
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        pixels = np.asarray(canvas.buffer_rgba())[..., 0]
+    row = pixels[:, 10:-10].min(axis=1).argmin()  # the darkest row: the line's centre
+    return tuple(pixels[row, 10:-10] < 128)
+
+
+def test_lines_are_told_apart_without_colour():
+    """Each colour of the cycle has its own dash pattern, so in greyscale (or to a reader who
+    sees no colour) the first eight lines of an axes still differ."""
+    cycle = style.BOOK_RC["axes.prop_cycle"].by_key()
+    assert len(cycle["linestyle"]) == len(cycle["color"])
+    patterns = [dash_pattern(linestyle) for linestyle in cycle["linestyle"]]
+    assert all(any(pattern) and not all(pattern) for pattern in patterns[1:])  # dashed, visible
+    assert all(patterns[0])  # the first line is solid
+    assert len(set(patterns)) == len(patterns), "two line styles render alike"
 
 
 def drawn_figure(fontsize=None):

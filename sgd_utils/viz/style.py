@@ -11,9 +11,11 @@ Sharpness
     Images are stored with :data:`PIXEL_DENSITY` image pixels per CSS pixel and displayed at
     CSS size, so lines and text stay crisp on high-density screens. Their colours are reduced to a
     palette of 256, which plots survive intact at a third of the bytes.
-Colour
+Colour and dashes
     The colour cycle is Okabe and Ito's palette, designed to stay distinct under the common
-    colour-vision deficiencies [1]_; colour maps stay perceptually uniform (viridis).
+    colour-vision deficiencies [1]_; colour maps stay perceptually uniform (viridis). Each colour
+    of the cycle comes with its own dash pattern (:data:`LINE_STYLES`), so that lines are told
+    apart without colour too: in greyscale print, and by readers who see no colour at all.
 
 :func:`figure_png` renders any figure this way; the book's static figures (through IPython's
 display formatter, which :func:`use_book_style` registers) and every slider image
@@ -42,6 +44,10 @@ from PIL.PngImagePlugin import PngInfo
 # because it is faint on white.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
              "#F0E442")
+# One dash pattern per colour, solid first: the n-th line of an axes differs from the others in
+# colour and in pattern. Patterns are (offset, (on, off, ...)) in multiples of the line width.
+LINE_STYLES = ("-", (0, (4, 1.5)), (0, (1, 1.2)), (0, (6, 1.5, 1, 1.5)), (0, (2.5, 1.5)),
+               (0, (6, 1.5, 1, 1.5, 1, 1.5)), (0, (8, 2)), (0, (1, 2.5)))
 CSS_PX_PER_INCH = 80
 PIXEL_DENSITY = 2
 BODY_TEXT_PX = 16
@@ -63,7 +69,7 @@ BOOK_RC = {
     "legend.fontsize": SMALLEST_TEXT_PT,
     "legend.title_fontsize": SMALLEST_TEXT_PT,
     "legend.framealpha": 0.9,
-    "axes.prop_cycle": cycler(color=OKABE_ITO),
+    "axes.prop_cycle": cycler(color=OKABE_ITO) + cycler(linestyle=LINE_STYLES),
     "axes.spines.top": False,
     "axes.spines.right": False,
     "lines.linewidth": 1.8,
