@@ -3,7 +3,7 @@
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = ("sgd_utils", "tests", "benchmarks", "scripts")
+FOLDERS = ("sgd_utils", "tests", "benchmarks", "scripts", "book")
 MAX_COLUMNS = 100
 
 

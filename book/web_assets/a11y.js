@@ -17,10 +17,11 @@
         button.removeAttribute("aria-label");
       }
     });
-    // Theme switcher: aria-label="Color mode", but Font Awesome turns each icon's title
-    // ("Light", "Dark", "System Settings") into <svg role="img"><title>Light</title>, visible
-    // text that is not in the name. The icons are decoration; the button's name says what it does.
-    root.querySelectorAll(".theme-switch-button svg, .theme-switch-button i").forEach(function (el) {
+    // Theme switcher: aria-label="Color mode", but each icon carries a title ("Light", "Dark",
+    // "System Settings"; Font Awesome's script, when loaded, makes it <svg><title>), text that is
+    // not in the name. The icons are decoration; the button's name says what it does.
+    var icons = ".theme-switch-button svg, .theme-switch-button i";
+    root.querySelectorAll(icons).forEach(function (el) {
       el.setAttribute("aria-hidden", "true");
       el.removeAttribute("role");
       el.removeAttribute("aria-labelledby");

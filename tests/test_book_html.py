@@ -1,0 +1,97 @@
+"""Unit tests of the book's Sphinx hooks (book/_ext/book_html.py); the built pages themselves are
+checked in tests/browser."""
+
+import base64
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from matplotlib.figure import Figure
+from sphinx.errors import ConfigError
+
+from sgd_utils.viz.style import figure_png
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
+import book_html  # noqa: E402
+
+
+def png():
+    fig = Figure(figsize=(1, 1))
+    fig.subplots().plot([0, 1])
+    return figure_png(fig)
+
+
+def widget_state(*values):
+    html = {f"m{i}": {"model_name": "HTMLModel", "state": {"value": v, "tooltip": None}}
+            for i, v in enumerate(values)}
+    layout = {"l0": {"model_name": "LayoutModel", "state": {"width": None, "display": "none"}}}
+    return {"state": {**html, **layout}}
+
+
+def test_slider_images_move_to_files_named_by_their_content(tmp_path):
+    data = base64.b64encode(png()).decode()
+    tag = f'<img src="data:image/png;base64,{data}" alt="a figure">'
+    state = widget_state(tag, tag, "<b>no image</b>")
+    out = book_html.image_files(state, tmp_path, lambda target, resource: f"../{target}")
+    files = list((tmp_path / book_html.SLIDER_IMAGES).iterdir())
+    assert len(files) == 1 and files[0].read_bytes() == base64.b64decode(data)  # stored once
+    value = out["state"]["m0"]["state"]["value"]
+    assert value == (f'<img src="../{book_html.SLIDER_IMAGES}/{files[0].name}" loading="lazy" '
+                     'alt="a figure">')
+    assert out["state"]["m2"]["state"]["value"] == "<b>no image</b>"
+
+
+def test_null_widget_attributes_are_dropped_and_the_others_kept():
+    state = book_html.without_nulls(widget_state("x"))
+    assert state["state"]["m0"]["state"] == {"value": "x"}
+    assert state["state"]["l0"]["state"] == {"display": "none"}
+
+
+def test_images_in_the_text_load_lazily_unless_told_otherwise():
+    body = '<p><img src="a.png" alt="a"></p><img loading="eager" src="b.png">'
+    assert book_html.lazy_images(body) == ('<p><img loading="lazy" src="a.png" alt="a"></p>'
+                                           '<img loading="eager" src="b.png">')
+
+
+def test_icon_table_reads_every_selector_of_a_rule():
+    css = '.fa-bars:before,.fa-navicon:before{content:"\\f0c9"}.fa-x:before{content:"\\58"}'
+    assert book_html.icon_codepoints(css) == {"fa-bars": 0xF0C9, "fa-navicon": 0xF0C9,
+                                             "fa-x": 0x58}
+
+
+def test_header_button_links_are_escaped_once():
+    buttons = [{"url": "https://x/issues/new?title=a&body=b"},
+               {"buttons": [{"url": "https://x/?a=1&amp;b=2"}]}]
+    book_html.escape_button_links(buttons)
+    assert buttons[0]["url"] == "https://x/issues/new?title=a&amp;body=b"
+    assert buttons[1]["buttons"][0]["url"] == "https://x/?a=1&amp;b=2"
+
+
+@pytest.mark.parametrize("given, used", [
+    ("https://github.com/you/sgd-book", "https://github.com/you/sgd-book"),
+    ("https://gitlab.example.org/group/sub/book.git/", "https://gitlab.example.org/group/sub/book"),
+])
+def test_the_repository_setting_replaces_the_configured_one(monkeypatch, given, used):
+    config = SimpleNamespace(html_theme_options={"repository_url": "https://placeholder/x/y"})
+    monkeypatch.setenv(book_html.REPOSITORY_SETTING, given)
+    book_html.repository_from_environment(None, config)
+    assert config.html_theme_options["repository_url"] == used
+
+
+@pytest.mark.parametrize("given", ["github.com/you/book", "http://github.com/you/book",
+                                   "https://github.com", "https://github.com/you",
+                                   "https://github.com/you/my book"])
+def test_a_malformed_repository_setting_is_refused_by_name(monkeypatch, given):
+    config = SimpleNamespace(html_theme_options={})
+    monkeypatch.setenv(book_html.REPOSITORY_SETTING, given)
+    with pytest.raises(ConfigError, match=book_html.REPOSITORY_SETTING):
+        book_html.repository_from_environment(None, config)
+    assert config.html_theme_options == {}
+
+
+def test_without_the_setting_the_configured_repository_stays(monkeypatch):
+    config = SimpleNamespace(html_theme_options={"repository_url": "https://placeholder/x/y"})
+    monkeypatch.delenv(book_html.REPOSITORY_SETTING, raising=False)
+    book_html.repository_from_environment(None, config)
+    assert config.html_theme_options == {"repository_url": "https://placeholder/x/y"}
