@@ -17,7 +17,7 @@ BOOK_BUILD := $(STATIC) $(BIN)/jupyter-book build . --toc book/_toc.yml
 FULL_MNIST := _build/mnist-full
 
 .PHONY: help venv vendor book test unit nbval book-strict browser lab serve refresh-notebooks \
-        bench lock clean full-mnist test-portable
+        bench bench-pages lock clean full-mnist test-portable
 
 help:
 	@echo "make book      build the web book into $(HTML) (creates .venv on first use)"
@@ -27,6 +27,7 @@ help:
 	@echo "make serve     serve the built book on http://127.0.0.1:$(PORT)"
 	@echo "make refresh-notebooks   re-execute the notebooks and store their outputs (for git)"
 	@echo "make bench     run the speed benchmarks"
+	@echo "make bench-pages   weigh and time every page of the built book"
 
 # --- environment ----------------------------------------------------------------------------
 venv: $(VENV)/.installed
@@ -45,6 +46,8 @@ book/web_assets/vendor/MANIFEST.json: scripts/vendor_web_assets.py book/web_asse
 	$(BIN)/python scripts/vendor_web_assets.py --force
 
 # --- the book -------------------------------------------------------------------------------
+# BOOK_REPOSITORY_URL=https://github.com/you/your-fork make book: every repository, issue, Binder
+# and Colab link of the pages points at that repository instead of _config.yml's placeholder.
 book: venv vendor
 	$(EXECUTE) $(NOTEBOOKS)
 	$(BOOK_BUILD)
@@ -102,6 +105,10 @@ bench: venv
 	$(BIN)/python benchmarks/bench_descent.py
 	$(BIN)/python benchmarks/bench_optim.py
 	$(BIN)/python benchmarks/bench_mlp.py
+
+# Weight and load time of every page of the built book, in headless Chromium.
+bench-pages: book
+	$(BIN)/python benchmarks/bench_pages.py
 
 # Re-pin requirements.txt from requirements.in in a scratch environment.
 lock:
