@@ -93,7 +93,7 @@ def test_static_mode_nests_one_stack_level_per_slider():
     middle = outer.children[0]
     assert isinstance(middle, ipywidgets.Stack) and len(middle.children) == 2
     leaf = middle.children[1].children[0]
-    assert isinstance(leaf, ipywidgets.HTML) and shown_png(leaf) == figure.images[(0, 1, 0)]
+    assert isinstance(leaf, ipywidgets.HTML) and shown_png(leaf) == figure.images[(1, 2, 1)]
     assert 'alt="A test figure, for a = 1, b = 2, c = 1."' in leaf.value
 
 
@@ -114,13 +114,14 @@ def test_live_mode_draws_on_demand():
     draw = Recorder()
     figure = slider_figure(draw, Slider("lr", [0.1, 0.2, 0.3]), mode="live")
     assert len(draw.calls) == 1 and draw.calls[0] == {"lr": 0.2}
-    image = figure.widget.children[1]
+    status, image = figure.widget.children[1:3]
     figure.controls[0].index = 2
     assert draw.calls[-1] == {"lr": 0.3}
-    assert shown_png(image) == figure.images[(2,)] != figure.images[(1,)]
+    assert shown_png(image) == figure.images[(0.3,)] != figure.images[(0.2,)]
     assert 'alt="A test figure, for lr = 0.3."' in image.value
+    assert "Drawing the figure for lr = 0.3" in status.value and status.layout.display == "none"
     figure.controls[0].index = 1  # back to a cached position: no new drawing
-    assert len(draw.calls) == 2 and shown_png(image) == figure.images[(1,)]
+    assert len(draw.calls) == 2 and shown_png(image) == figure.images[(0.2,)]
 
 
 def test_mode_comes_from_the_environment(monkeypatch):
@@ -184,7 +185,7 @@ def test_a_live_draw_that_raises_shows_the_error_instead_of_a_stale_image():
         fig.add_subplot().plot([0, 1], [0, lr])
 
     figure = slider_figure(draw, Slider("lr", [0.1, 0.2, 0.3]), mode="live")
-    image, message = figure.widget.children[1:]
+    status, image, message = figure.widget.children[1:]
     good = image.value
     figure.controls[0].index = 2
     assert image.layout.display == "none" and message.layout.display is None
@@ -227,7 +228,7 @@ def test_mimebundle_has_widget_png_fallback_and_stable_text():
     figure = slider_figure(Recorder(), Slider("lr", [0.1, 0.2], label="learning rate"), mode="live")
     bundle = figure._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert base64.b64decode(bundle["image/png"]) == figure.images[(0,)]
+    assert base64.b64decode(bundle["image/png"]) == figure.images[(0.1,)]
     assert bundle["text/plain"] == "<SliderFigure live: learning rate (2), 1 images>"
 
 
@@ -251,9 +252,51 @@ def test_images_are_compact_palette_pngs_at_twice_the_density():
 def test_the_image_widget_shows_its_css_size_and_alt_text():
     figure = widgets.slider_figure(Recorder(), Slider("lr", [0.1, 0.2], label="learning rate"),
                                    alt='Loss of "GD" & co.', mode="live", figsize=(2, 1.5), dpi=40)
-    image = figure.widget.children[1]
+    image = figure.widget.children[2]
     assert 'width="80" height="60"' in image.value
     assert 'alt="Loss of &quot;GD&quot; &amp; co, for learning rate = 0.1."' in image.value
+
+
+def test_a_continuous_live_slider_draws_any_value_of_its_span():
+    draw = Recorder()
+    figure = slider_figure(draw, Slider("lr", [0.01, 0.1, 1.0], continuous="log"),
+                           Slider("momentum", [0.0, 0.9], continuous="linear", span=(0, 0.999)),
+                           Slider("batch_size", [8, 64, 512], continuous="integer"), mode="live")
+    lr, momentum, batch = figure.controls
+    assert isinstance(lr, ipywidgets.FloatLogSlider) and (lr.min, lr.max) == (-2, 0)
+    assert isinstance(momentum, ipywidgets.FloatSlider) and momentum.max == 0.999
+    assert isinstance(batch, ipywidgets.IntSlider) and (batch.min, batch.max) == (8, 512)
+    assert draw.calls == [{"lr": 0.1, "momentum": 0.0, "batch_size": 64}]
+    lr.value = 0.0371                        # not a listed position: drawn all the same
+    batch.value = 100
+    assert draw.calls[-1] == {"lr": pytest.approx(0.0371, rel=0.01), "momentum": 0.0,
+                              "batch_size": 100}
+    assert 'for lr = 0.0371' in figure.widget.children[4].value  # the image's alt text
+    assert all(not c.continuous_update for c in figure.controls)  # redrawn where released
+
+
+def test_continuous_sliders_keep_their_listed_values_in_the_static_book():
+    figure = slider_figure(Recorder(), Slider("lr", [0.1, 1.0], continuous="log"),
+                           mode="static", figsize=(2, 1.5), dpi=40)
+    assert isinstance(figure.controls[0], ipywidgets.SelectionSlider)
+    assert set(figure.images) == {(0.1,), (1.0,)}
+
+
+@pytest.mark.parametrize("options, match", [
+    (dict(continuous="cubic"), "continuous must be None or one of"),
+    (dict(continuous="log", span=(0, 1)), "log-scale span must be positive"),
+    (dict(continuous="linear", span=(1, 1)), r"span must be \(low, high\) with low < high"),
+    (dict(continuous="linear", span="ab"), r"span must be \(low, high\)"),
+    (dict(span=(0, 1)), "span needs continuous"),
+])
+def test_a_continuous_slider_refuses_a_bad_range(options, match):
+    with pytest.raises(ValueError, match=match):
+        Slider("lr", [0.1, 1.0], **options)
+
+
+def test_a_continuous_slider_needs_numbers():
+    with pytest.raises(ValueError, match="continuous slider needs numeric values"):
+        Slider("name", ["GD", "Adam"], continuous="linear")
 
 
 @pytest.mark.parametrize("alt", ["", "   ", None, 3])

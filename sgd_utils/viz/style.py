@@ -85,12 +85,14 @@ def smallest_text_pt(fig: Figure) -> float | None:
 
 
 def figure_png(fig: Figure, css_px_per_inch: float | None = None,
-               density: int = PIXEL_DENSITY, bbox_inches: str | None = None) -> bytes:
+               density: int = PIXEL_DENSITY, bbox_inches: str | None = None,
+               optimize: bool = True) -> bytes:
     """PNG of ``fig`` with ``density`` image pixels per CSS pixel, in a palette of 256 colours.
 
     ``css_px_per_inch`` defaults to the figure's own dpi. The PNG records its density and its
     smallest text in CSS pixels (:data:`SMALLEST_TEXT_KEY`); its CSS width is
-    ``image width / density``.
+    ``image width / density``. ``optimize`` searches for the smallest encoding: about 10% fewer
+    bytes for 0.15 s more per image, worth it for the book's pages, not for a live redraw.
     """
     css_px_per_inch = fig.dpi if css_px_per_inch is None else css_px_per_inch
     buffer = io.BytesIO()
@@ -103,7 +105,7 @@ def figure_png(fig: Figure, css_px_per_inch: float | None = None,
     if smallest is not None:
         info.add_text(SMALLEST_TEXT_KEY, f"{smallest * css_px_per_inch / 72:.2f}")
     out = io.BytesIO()
-    image.save(out, format="png", optimize=True, pnginfo=info)
+    image.save(out, format="png", optimize=optimize, pnginfo=info)
     return out.getvalue()
 
 

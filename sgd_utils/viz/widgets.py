@@ -8,8 +8,11 @@ notebook is rendered to HTML. :func:`slider_figure` therefore has two modes:
     each slider's ``index`` is linked to its stacks' ``selected_index`` with ``jslink``, a link the
     browser keeps without a kernel. This is what the published book uses.
 ``live``
-    One image is drawn for the current position and redrawn when a slider moves, as in
-    ``make lab``; nothing is precomputed.
+    One image is drawn for the current position and redrawn when a slider is released, as in
+    ``make lab``; nothing is precomputed, and every image drawn is kept for a return visit. A
+    slider declared ``continuous`` ("log", "linear" or "integer") then takes any value of its
+    range, not only its listed positions: any learning rate on a log scale, any momentum in
+    [0, 0.999), any batch size. The same ``draw`` serves both modes.
 
 The mode comes from the ``mode`` argument, else from the environment variable
 ``SGD_UTILS_SLIDERS`` (``make book`` sets ``static``), else ``live``.
@@ -45,6 +48,7 @@ from matplotlib.figure import Figure
 from .style import CSS_PX_PER_INCH, css_size, figure_png
 
 MODES = ("static", "live")
+CONTINUOUS = ("log", "linear", "integer")
 ENV_MODE = "SGD_UTILS_SLIDERS"
 # CSS class of every slider figure's image widget (the book's stylesheet and tests find it by it)
 IMAGE_CLASS = "slider-image"
@@ -70,6 +74,11 @@ class Slider:
         Initial position; the value closest to it is chosen. Defaults to the middle position.
     fmt : str
         Format of each value's readout, applied as ``format(value, fmt)``.
+    continuous : {None, "log", "linear", "integer"}
+        In a live kernel, let the slider take any value of ``span`` on that scale ("integer":
+        any whole number) instead of only ``values``; the static book keeps ``values``.
+    span : (low, high), optional
+        The live slider's range; defaults to the smallest and largest of ``values``.
     """
 
     name: str
@@ -78,6 +87,8 @@ class Slider:
     unit: str = ""
     default: Any = None
     fmt: str = ".3g"
+    continuous: str | None = None
+    span: tuple | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -86,6 +97,31 @@ class Slider:
         if len(values) < 2:
             raise ValueError(f"Slider {self.name!r} needs at least 2 values, got {len(values)}")
         object.__setattr__(self, "values", values)
+        if self.continuous is None:
+            if self.span is not None:
+                raise ValueError(f"Slider {self.name!r}: span needs continuous=...")
+            return
+        if self.continuous not in CONTINUOUS:
+            raise ValueError(f"Slider {self.name!r}: continuous must be None or one of "
+                             f"{CONTINUOUS}, got {self.continuous!r}")
+        if not all(_is_number(v) for v in values):
+            raise ValueError(f"Slider {self.name!r}: a continuous slider needs numeric values")
+        span = (min(values), max(values)) if self.span is None else self.span
+        if (isinstance(span, (str, bytes)) or not hasattr(span, "__len__") or len(span) != 2
+                or not all(_is_number(end) for end in span) or not span[0] < span[1]):
+            raise ValueError(f"Slider {self.name!r}: span must be (low, high) with low < high, "
+                             f"got {self.span!r}")
+        if self.continuous == "log" and span[0] <= 0:
+            raise ValueError(f"Slider {self.name!r}: a log-scale span must be positive, "
+                             f"got {span!r}")
+        object.__setattr__(self, "span", (float(span[0]), float(span[1])))
+
+    def live_value(self, control) -> Any:
+        """The value a live control stands for: an option of ``values``, or (continuous) the
+        control's own value, whole for an "integer" slider."""
+        if self.continuous is None:
+            return self.values[control.index]
+        return int(round(control.value)) if self.continuous == "integer" else float(control.value)
 
     @property
     def default_index(self) -> int:
@@ -126,10 +162,11 @@ def log_values(start: float, stop: float, num: int, digits: int = 2) -> tuple[fl
     return tuple(dict.fromkeys(rounded))
 
 
-def render_png(fig: Figure, dpi: float) -> bytes:
+def render_png(fig: Figure, dpi: float, optimize: bool = True) -> bytes:
     """A compact, sharp PNG of ``fig``: ``dpi`` CSS pixels per inch at twice the pixel density,
-    in a palette of 256 colours (see :func:`~sgd_utils.viz.style.figure_png`)."""
-    return figure_png(fig, css_px_per_inch=dpi)
+    in a palette of 256 colours (see :func:`~sgd_utils.viz.style.figure_png`); ``optimize=False``
+    for speed over the last 10% of bytes."""
+    return figure_png(fig, css_px_per_inch=dpi, optimize=optimize)
 
 
 def image_html(png: bytes, alt: str) -> str:
@@ -154,9 +191,9 @@ def resolve_mode(mode: str | None) -> str:
 class SliderFigure:
     """A figure with 1 to 3 sliders; display it in a notebook. Built by :func:`slider_figure`.
 
-    ``images`` maps a tuple of slider indices to PNG bytes: every position in static mode, the
-    positions visited so far in live mode. ``widget`` is the ipywidgets container; ``links`` are
-    the browser-side links from each slider to its stacks (static mode).
+    ``images`` maps a tuple of slider values (in slider order) to PNG bytes: every position in
+    static mode, the values visited so far in live mode. ``widget`` is the ipywidgets container;
+    ``links`` are the browser-side links from each slider to its stacks (static mode).
     """
 
     draw: Callable[..., Any]
@@ -165,29 +202,37 @@ class SliderFigure:
     figsize: tuple[float, float]
     dpi: float
     alt: str
-    images: dict[tuple[int, ...], bytes] = field(default_factory=dict)
-    controls: list[ipywidgets.SelectionSlider] = field(default_factory=list)
+    images: dict[tuple, bytes] = field(default_factory=dict)
+    controls: list[ipywidgets.ValueWidget] = field(default_factory=list)
     links: list[ipywidgets.widgets.widget_link.Link] = field(default_factory=list)
     widget: ipywidgets.VBox | None = None
 
-    def image(self, indices: tuple[int, ...]) -> bytes:
-        """PNG of the figure at slider positions ``indices`` (drawn once, then cached)."""
-        if indices not in self.images:
-            values = {s.name: s.values[i] for s, i in zip(self.sliders, indices)}
+    def values_at(self, indices: tuple[int, ...]) -> tuple:
+        """The sliders' values at positions ``indices``."""
+        return tuple(s.values[i] for s, i in zip(self.sliders, indices))
+
+    def image(self, values: tuple) -> bytes:
+        """PNG of the figure for the sliders' ``values`` (drawn once, then cached)."""
+        if values not in self.images:
             fig = Figure(figsize=self.figsize, layout="constrained")
-            self.draw(fig, **values)
-            self.images[indices] = render_png(fig, self.dpi)
-        return self.images[indices]
+            self.draw(fig, **{s.name: v for s, v in zip(self.sliders, values)})
+            # the book's images are encoded once and read by every visitor; a live one is read
+            # once, while the reader waits
+            self.images[values] = render_png(fig, self.dpi, optimize=self.mode == "static")
+        return self.images[values]
 
-    def alt_text(self, indices: tuple[int, ...]) -> str:
-        """What the image at ``indices`` shows: ``alt`` and the sliders' values there."""
-        values = ", ".join(f"{s.label or s.name} = {s.readout(s.values[i])}"
-                           for s, i in zip(self.sliders, indices))
-        return f"{self.alt.rstrip('.')}, for {values}."
+    def describe(self, values: tuple) -> str:
+        """The sliders' values in words: ``"learning rate η = 0.04, momentum μ = 0.9"``."""
+        return ", ".join(f"{s.label or s.name} = {s.readout(v)}"
+                         for s, v in zip(self.sliders, values))
 
-    def image_widget(self, indices: tuple[int, ...]) -> ipywidgets.HTML:
-        """The image at ``indices`` with its alt text, as a widget."""
-        widget = ipywidgets.HTML(image_html(self.image(indices), self.alt_text(indices)),
+    def alt_text(self, values: tuple) -> str:
+        """What the image for ``values`` shows: ``alt`` and the sliders' values."""
+        return f"{self.alt.rstrip('.')}, for {self.describe(values)}."
+
+    def image_widget(self, values: tuple) -> ipywidgets.HTML:
+        """The image for ``values`` with its alt text, as a widget."""
+        widget = ipywidgets.HTML(image_html(self.image(values), self.alt_text(values)),
                                  layout=ipywidgets.Layout(max_width="100%"))
         widget.add_class(IMAGE_CLASS)
         return widget
@@ -195,6 +240,10 @@ class SliderFigure:
     @property
     def default_indices(self) -> tuple[int, ...]:
         return tuple(s.default_index for s in self.sliders)
+
+    @property
+    def default_values(self) -> tuple:
+        return self.values_at(self.default_indices)
 
     @property
     def state_bytes(self) -> int:
@@ -210,22 +259,46 @@ class SliderFigure:
         # the default position for those without (GitHub, nbviewer); text/plain stays the same
         # from run to run so nbval can compare it.
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
-        bundle["image/png"] = base64.b64encode(self.image(self.default_indices)).decode("ascii")
+        bundle["image/png"] = base64.b64encode(self.image(self.default_values)).decode("ascii")
         bundle["text/plain"] = repr(self)
         return bundle
 
 
-def make_controls(sliders: Sequence[Slider], continuous: bool) -> list[ipywidgets.SelectionSlider]:
-    """One ``SelectionSlider`` per slider, showing readable labels and starting at the default."""
+def make_controls(sliders: Sequence[Slider], mode: str) -> list[ipywidgets.ValueWidget]:
+    """One control per slider, starting at its default: a ``SelectionSlider`` over its values
+    (the static book drags through them continuously), or in live mode for a ``continuous``
+    slider one over its whole span, which redraws when released."""
     # One label width for all the figure's sliders, so that their tracks start at the same x.
     label_width = f"{max(len(s.label or s.name) for s in sliders) + 1}ch"
+    common = dict(style={"description_width": label_width},
+                  layout=ipywidgets.Layout(width="min(32rem, 100%)"))
     controls = []
     for slider in sliders:
-        options = [(slider.readout(v), i) for i, v in enumerate(slider.values)]
-        controls.append(ipywidgets.SelectionSlider(
-            options=options, value=slider.default_index, description=slider.label or slider.name,
-            continuous_update=continuous, style={"description_width": label_width},
-            layout=ipywidgets.Layout(width="min(32rem, 100%)")))
+        description = slider.label or slider.name
+        default = slider.values[slider.default_index]
+        if mode == "live" and slider.continuous is not None:
+            low, high = slider.span
+            if slider.continuous == "log":
+                decades = math.log10(high) - math.log10(low)
+                control = ipywidgets.FloatLogSlider(
+                    value=default, base=10, min=math.log10(low), max=math.log10(high),
+                    step=decades / 240, readout_format=".3g", continuous_update=False,
+                    description=description, **common)
+            elif slider.continuous == "linear":
+                control = ipywidgets.FloatSlider(
+                    value=default, min=low, max=high, step=(high - low) / 1000,
+                    readout_format=".3g", continuous_update=False, description=description,
+                    **common)
+            else:
+                control = ipywidgets.IntSlider(
+                    value=int(round(default)), min=math.ceil(low), max=math.floor(high),
+                    continuous_update=False, description=description, **common)
+        else:
+            options = [(slider.readout(v), i) for i, v in enumerate(slider.values)]
+            control = ipywidgets.SelectionSlider(
+                options=options, value=slider.default_index, description=description,
+                continuous_update=mode == "static", **common)
+        controls.append(control)
     return controls
 
 
@@ -234,7 +307,7 @@ def build_stack(figure: SliderFigure, prefix: tuple[int, ...] = ()) -> ipywidget
     by jslink."""
     level = len(prefix)
     if level == len(figure.sliders):
-        return figure.image_widget(prefix)
+        return figure.image_widget(figure.values_at(prefix))
     children = [build_stack(figure, prefix + (i,))
                 for i in range(len(figure.sliders[level].values))]
     stack = ipywidgets.Stack(children=children, selected_index=figure.default_indices[level])
@@ -247,7 +320,7 @@ def precompute(figure: SliderFigure, max_state_mb: float) -> None:
     """Draw every position, refusing early a grid whose images would exceed ``max_state_mb``."""
     grid = list(itertools.product(*(range(len(s.values)) for s in figure.sliders)))
     budget = max_state_mb * 1e6
-    first = len(figure.image(grid[0])) * BASE64_INFLATION
+    first = len(figure.image(figure.values_at(grid[0]))) * BASE64_INFLATION
     if first * len(grid) > 1.2 * budget:
         raise ValueError(
             f"slider grid of {len(grid)} positions would need about "
@@ -255,7 +328,7 @@ def precompute(figure: SliderFigure, max_state_mb: float) -> None:
             f"over max_state_mb={max_state_mb}: "
             "use fewer slider values, a smaller figsize or dpi, or raise max_state_mb")
     for indices in grid:
-        figure.image(indices)
+        figure.image(figure.values_at(indices))
     if figure.state_bytes > budget:
         raise ValueError(
             f"slider grid of {len(grid)} positions needs {figure.state_bytes / 1e6:.1f} MB "
@@ -264,30 +337,42 @@ def precompute(figure: SliderFigure, max_state_mb: float) -> None:
 
 
 def connect_live(figure: SliderFigure) -> list[ipywidgets.Widget]:
-    """One image, redrawn from the kernel whenever a slider is released at a new position, and a
-    message that takes its place when ``draw`` raises: the image of another position is never
-    shown beside the sliders' new values."""
-    image = figure.image_widget(figure.default_indices)
+    """One image, redrawn from the kernel whenever a slider is released at a new value; a line
+    that says what is being drawn while it is (a figure that trains a network takes seconds);
+    and a message that takes the image's place when ``draw`` raises: the image of another
+    position is never shown beside the sliders' new values."""
+    image = figure.image_widget(figure.default_values)
+    status = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
     message = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
 
     def redraw(_change):
-        indices = tuple(control.index for control in figure.controls)
+        values = tuple(s.live_value(c) for s, c in zip(figure.sliders, figure.controls))
+        if values not in figure.images:   # about to compute: say so until it is done
+            status.value = (f'<p role="status">Drawing the figure for '
+                            f"{html.escape(figure.describe(values))}…</p>")
+            status.layout.display = None
         try:
-            png = figure.image(indices)
+            png = figure.image(values)
         except Exception as error:  # shown in place of the figure, not lost in a log
-            values = ", ".join(f"{s.name} = {s.readout(s.values[i])}"
-                               for s, i in zip(figure.sliders, indices))
-            message.value = (f'<pre role="alert">Could not draw the figure for {values}:\n'
+            message.value = (f'<pre role="alert">Could not draw the figure for '
+                             f"{html.escape(figure.describe(values))}:\n"
                              f"{html.escape(type(error).__name__)}: {html.escape(str(error))}"
                              "</pre>")
             image.layout.display, message.layout.display = "none", None
             return
-        image.value = image_html(png, figure.alt_text(indices))
+        finally:
+            status.layout.display = "none"
+        image.value = image_html(png, figure.alt_text(values))
         image.layout.display, message.layout.display = None, "none"
 
-    for control in figure.controls:
-        control.observe(redraw, names="index")
-    return [image, message]
+    for slider, control in zip(figure.sliders, figure.controls):
+        control.observe(redraw, names="value" if slider.continuous else "index")
+    return [status, image, message]
+
+
+def _is_number(value) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, Real)
+            and math.isfinite(value))
 
 
 def _is_positive_number(value, largest=math.inf) -> bool:
@@ -349,7 +434,7 @@ def slider_figure(draw: Callable[..., Any], *sliders: Slider, alt: str, figsize=
         raise ValueError(f"alt must say what the figure shows, got alt={alt!r}")
     figure = SliderFigure(draw, tuple(sliders), resolve_mode(mode),
                           tuple(float(side) for side in figsize), dpi, alt)
-    figure.controls = make_controls(sliders, continuous=figure.mode == "static")
+    figure.controls = make_controls(sliders, figure.mode)
     if figure.mode == "static":
         precompute(figure, max_state_mb)
         display_area = [build_stack(figure)]
