@@ -388,7 +388,7 @@ LARGEST_FIGSIZE_INCHES = 50
 
 def slider_figure(draw: Callable[..., Any], *sliders: Slider, alt: str, figsize=(6.4, 3.6),
                   dpi=CSS_PX_PER_INCH, mode: str | None = None,
-                  max_state_mb: float = 2.0) -> SliderFigure:
+                  max_state_mb: float = 8.0) -> SliderFigure:
     """Turn ``draw(fig, **values)`` into a figure with one to three sliders.
 
     Parameters
@@ -409,8 +409,11 @@ def slider_figure(draw: Callable[..., Any], *sliders: Slider, alt: str, figsize=
     mode : {"static", "live"}, optional
         See the module docstring. Default: ``$SGD_UTILS_SLIDERS``, else ``"live"``.
     max_state_mb : float
-        Largest widget state (base64 images) this figure may add to a page, in MB. A larger static
-        grid raises ``ValueError`` instead of silently bloating the page.
+        Largest widget state (the base64 images of every position) of a static figure, in MB. The
+        web book's build moves each image into a file of its own that a reader fetches only when
+        shown, so this does not weigh on the page; it bounds what a notebook holds while it runs
+        and what a reader fetches who visits every position. A larger grid raises
+        ``ValueError`` (from its first image's size, before drawing the rest).
     """
     if not callable(draw):
         raise TypeError(f"draw must be callable, got {type(draw).__name__}")
