@@ -52,6 +52,7 @@ TIMINGS = """(() => {
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"   # keep-alive, as every static host serves
     def log_message(self, *args):
         pass
 
