@@ -6,6 +6,7 @@ That the static figures really switch in a browser without a kernel is checked i
 import base64
 import functools
 import io
+import sys
 
 import ipywidgets
 import numpy as np
@@ -310,3 +311,20 @@ def test_a_figures_sliders_share_one_label_width_so_their_tracks_line_up():
                            Slider("b", [1, 2], label="batch size B"), mode="live")
     widths = {control.style.description_width for control in figure.controls}
     assert widths == {f"{len('learning rate η') + 1}ch"}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="forked workers draw only on Linux")
+def test_forked_workers_draw_the_same_images_as_one_process():
+    def draw(fig, a, b):
+        fig.add_subplot().plot([0, a], [b, 0])
+
+    sliders = Slider("a", [1, 2, 3]), Slider("b", [1, 2])
+    alone = slider_figure(draw, *sliders, mode="static", figsize=(2, 1.5), dpi=40)
+    shared = slider_figure(draw, *sliders, mode="static", figsize=(2, 1.5), dpi=40, workers=2)
+    assert shared.images == alone.images and len(shared.images) == 6
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, "2", True, 65])
+def test_slider_figure_refuses_workers_that_are_not_a_count_of_processes(workers):
+    with pytest.raises(ValueError, match="workers must be a whole number"):
+        slider_figure(Recorder(), Slider("a", [1, 2]), mode="static", workers=workers)

@@ -36,7 +36,9 @@ import base64
 import html
 import itertools
 import math
+import multiprocessing
 import os
+import sys
 from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any, Callable, Sequence
@@ -316,19 +318,46 @@ def build_stack(figure: SliderFigure, prefix: tuple[int, ...] = ()) -> ipywidget
     return stack
 
 
-def precompute(figure: SliderFigure, max_state_mb: float) -> None:
-    """Draw every position, refusing early a grid whose images would exceed ``max_state_mb``."""
-    grid = list(itertools.product(*(range(len(s.values)) for s in figure.sliders)))
+# The figure whose images forked workers draw (see precompute): inherited by the fork, so that
+# only slider values and PNG bytes cross between processes, never the figure and its widgets.
+_FORKED_FIGURE: SliderFigure | None = None
+
+
+def _draw_in_fork(values: tuple) -> bytes:
+    return _FORKED_FIGURE.image(values)
+
+
+def precompute(figure: SliderFigure, max_state_mb: float, workers: int = 1) -> None:
+    """Draw every position, refusing early a grid whose images would exceed ``max_state_mb``.
+
+    With ``workers > 1``, where the operating system forks processes (Linux; not Windows, and
+    not macOS, whose system libraries are not safe to fork), the positions are drawn by that
+    many forked copies of this process, which inherit ``draw`` and everything it reads; the
+    images are the same bytes as drawn one by one.
+    """
+    global _FORKED_FIGURE
+    grid = [figure.values_at(indices)
+            for indices in itertools.product(*(range(len(s.values)) for s in figure.sliders))]
     budget = max_state_mb * 1e6
-    first = len(figure.image(figure.values_at(grid[0]))) * BASE64_INFLATION
+    first = len(figure.image(grid[0])) * BASE64_INFLATION
     if first * len(grid) > 1.2 * budget:
         raise ValueError(
             f"slider grid of {len(grid)} positions would need about "
             f"{first * len(grid) / 1e6:.1f} MB of widget state ({first / 1e3:.0f} kB per image), "
             f"over max_state_mb={max_state_mb}: "
             "use fewer slider values, a smaller figsize or dpi, or raise max_state_mb")
-    for indices in grid:
-        figure.image(figure.values_at(indices))
+    rest = [values for values in grid if values not in figure.images]
+    if workers > 1 and len(rest) > 1 and sys.platform == "linux":
+        _FORKED_FIGURE = figure
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for values, png in zip(rest, pool.imap(_draw_in_fork, rest, chunksize=2)):
+                    figure.images[values] = png
+        finally:
+            _FORKED_FIGURE = None
+    else:
+        for values in rest:
+            figure.image(values)
     if figure.state_bytes > budget:
         raise ValueError(
             f"slider grid of {len(grid)} positions needs {figure.state_bytes / 1e6:.1f} MB "
@@ -388,7 +417,7 @@ LARGEST_FIGSIZE_INCHES = 50
 
 def slider_figure(draw: Callable[..., Any], *sliders: Slider, alt: str, figsize=(6.4, 3.6),
                   dpi=CSS_PX_PER_INCH, mode: str | None = None,
-                  max_state_mb: float = 8.0) -> SliderFigure:
+                  max_state_mb: float = 8.0, workers: int = 1) -> SliderFigure:
     """Turn ``draw(fig, **values)`` into a figure with one to three sliders.
 
     Parameters
@@ -414,6 +443,9 @@ def slider_figure(draw: Callable[..., Any], *sliders: Slider, alt: str, figsize=
         shown, so this does not weigh on the page; it bounds what a notebook holds while it runs
         and what a reader fetches who visits every position. A larger grid raises
         ``ValueError`` (from its first image's size, before drawing the rest).
+    workers : int
+        Static mode: processes that draw the grid (see :func:`precompute`), e.g. 2 for a grid
+        whose positions each train a network.
     """
     if not callable(draw):
         raise TypeError(f"draw must be callable, got {type(draw).__name__}")
@@ -424,6 +456,9 @@ def slider_figure(draw: Callable[..., Any], *sliders: Slider, alt: str, figsize=
     names = [s.name for s in sliders]
     if len(set(names)) != len(names):
         raise ValueError(f"slider names must differ, got {names}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
+        raise ValueError(f"workers must be a whole number of processes from 1 to 64, "
+                         f"got workers={workers!r}")
     if not _is_positive_number(max_state_mb):  # NaN must not switch the budget off
         raise ValueError(f"max_state_mb must be positive and finite, got {max_state_mb}")
     if (isinstance(figsize, (str, bytes)) or not hasattr(figsize, "__len__") or len(figsize) != 2
@@ -439,7 +474,7 @@ def slider_figure(draw: Callable[..., Any], *sliders: Slider, alt: str, figsize=
                           tuple(float(side) for side in figsize), dpi, alt)
     figure.controls = make_controls(sliders, figure.mode)
     if figure.mode == "static":
-        precompute(figure, max_state_mb)
+        precompute(figure, max_state_mb, workers)
         display_area = [build_stack(figure)]
     else:
         display_area = connect_live(figure)

@@ -180,3 +180,48 @@ def test_notebook_pages_offer_launch_and_download(browser_context, book_url):
         assert any(h.endswith("how_to_use.ipynb") for h in hrefs), "no notebook download"
     finally:
         page.close()
+
+
+EVERY_POSITION = """async () => {
+    const figure = [...document.querySelectorAll('.sgd-slider-figure')]
+        .find(f => f.querySelectorAll('input[type=range]').length === 3);
+    figure.scrollIntoView();
+    const inputs = [...figure.querySelectorAll('input[type=range]')];
+    const sizes = inputs.map(input => Number(input.max) + 1);
+    const problems = [], sources = new Set();
+    let positions = 0;
+    for (let a = 0; a < sizes[0]; a++) for (let b = 0; b < sizes[1]; b++)
+    for (let c = 0; c < sizes[2]; c++) {
+        positions++;
+        [a, b, c].forEach((value, k) => {
+            inputs[k].value = value;
+            inputs[k].dispatchEvent(new Event('input'));
+        });
+        const shown = [...figure.querySelectorAll('.slider-image')]
+            .filter(box => box.offsetParent !== null).map(box => box.querySelector('img'));
+        if (shown.length !== 1) { problems.push(`${shown.length} images at ${[a, b, c]}`); continue; }
+        const image = shown[0];
+        if (!image.complete) await new Promise(done => { image.onload = image.onerror = done; });
+        if (!image.naturalWidth) problems.push(`image not loaded at ${[a, b, c]}`);
+        const values = inputs.map(input => input.getAttribute('aria-valuetext'));
+        if (!values.every(value => image.alt.includes(` = ${value}`)))
+            problems.push(`alt text "${image.alt.slice(-60)}" at ${values}`);
+        sources.add(image.getAttribute('src'));
+    }
+    return {problems, positions, distinct: sources.size, sizes};
+}"""
+
+
+def test_every_position_of_chapter_7s_figure_shows_its_own_image(browser_context, book_url):
+    """The headline figure (learning rate x batch size x momentum): each of its positions shows
+    one loaded image, whose alt text names the sliders' values, and no two positions share one."""
+    page, problems, _ = open_page(browser_context,
+                                  f"{book_url}/chapters/07_training_on_mnist.html")
+    try:
+        result = page.evaluate(EVERY_POSITION)
+        assert result["sizes"][0] >= 12 and result["sizes"][1] >= 5 and result["sizes"][2] >= 4
+        assert not result["problems"], result["problems"][:5]
+        assert result["distinct"] == result["positions"], result
+        assert not problems, "\n".join(problems)
+    finally:
+        page.close()
