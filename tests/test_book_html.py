@@ -95,3 +95,36 @@ def test_without_the_setting_the_configured_repository_stays(monkeypatch):
     monkeypatch.delenv(book_html.REPOSITORY_SETTING, raising=False)
     book_html.repository_from_environment(None, config)
     assert config.html_theme_options == {"repository_url": "https://placeholder/x/y"}
+
+
+def test_compact_state_shares_identical_styles_and_keeps_every_reference_valid():
+    def html(layout, style):
+        return {"model_name": "HTMLModel", "state": {
+            "_view_name": "HTMLView", "value": "x", "layout": f"IPY_MODEL_{layout}",
+            "style": f"IPY_MODEL_{style}"}}
+
+    models = {
+        "h1": html("l1", "s1"), "h2": html("l2", "s2"),
+        "l1": {"model_name": "LayoutModel", "state": {"_model_name": "LayoutModel"}},
+        "l2": {"model_name": "LayoutModel", "state": {"_model_name": "LayoutModel", "x": None}},
+        "s1": {"model_name": "HTMLStyleModel", "state": {"font_size": None}},
+        "s2": {"model_name": "HTMLStyleModel", "state": {}},
+        "box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_h1",
+                                                                  "IPY_MODEL_h2"]}},
+    }
+    out = book_html.compact({"state": models})["state"]
+    assert set(out) == {"h1", "h2", "l1", "s1", "box"}
+    assert out["h2"]["state"] == {"value": "x", "layout": "IPY_MODEL_l1", "style": "IPY_MODEL_s1"}
+    references = [v for m in out.values() for v in m["state"].values()
+                  if isinstance(v, str) and v.startswith("IPY_MODEL_")]
+    assert all(ref[len("IPY_MODEL_"):] in out for ref in references)
+
+
+def test_compact_state_leaves_a_page_with_other_widgets_to_the_ipywidgets_manager():
+    models = {"p": {"model_name": "IntProgressModel", "state": {"_view_name": "ProgressView",
+                                                                "value": 3, "bar_style": None}},
+              "l1": {"model_name": "LayoutModel", "state": {}},
+              "l2": {"model_name": "LayoutModel", "state": {}}}
+    out = book_html.compact({"state": models})["state"]
+    assert set(out) == {"p", "l1", "l2"}
+    assert out["p"]["state"] == {"_view_name": "ProgressView", "value": 3}

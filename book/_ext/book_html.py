@@ -10,8 +10,10 @@ met in the built book (issue 20):
 - **Images out of the page, and late.** Each slider image is moved from a base64 ``data:`` URL
   inside the page's widget state into a file of its own, ``_images/sliders/<hash>.png``, so a page
   transfers only the images the reader sees; identical images are stored once. The widget state
-  loses its empty (null) fields, which the widget models default to anyway. Every image in the
-  text loads lazily: those far below the first screen wait until the reader scrolls near them.
+  loses its empty (null) fields, which the widget models default to anyway, and, where
+  sliders.js draws it all, the fields it does not read and its duplicate layouts and styles.
+  Every image in the text loads lazily: those far below the first screen wait until the reader
+  scrolls near them.
 - **Icons in kilobytes.** The theme draws its icons twice over: with Font Awesome's CSS and web
   fonts, and again with Font Awesome's 1.5 MB JavaScript, which swaps every icon for an SVG. The
   book keeps the CSS and, once the pages are written, replaces the script with a comment
@@ -20,6 +22,8 @@ met in the built book (issue 20):
 - **MathJax without a chain of requests.** MathJax's loader fetches its components one after
   another (the loader, then the core, then TeX and the output); the page asks for all of them at
   once with ``<link rel="preload">``, so they arrive together while the page is parsed.
+- **Only the assets a page uses.** sphinx-design's stylesheet and script (62 kB) load only on a page
+  with one of its components.
 - **No thebe.** The book has no live-code button, yet sphinx-thebe adds a script (with a URL
   on unpkg.com) and a stylesheet to every page, the script twice, which is a console error.
 - **Valid markup.** sphinx-exercise gives the body of every exercise and every solution the same
@@ -60,6 +64,11 @@ THEME_CSS = "_static/styles/pydata-sphinx-theme.css"
 ICON_RULE = re.compile(r'((?:\.fa-[a-z0-9-]+:(?:before|after),?)+)\{content:"\\([0-9a-f]+)"\}')
 ICON_CLASS = re.compile(r'class="[^"]*"')
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+# The widget models book/web_assets/sliders.js draws (keep the two lists alike), and those of them
+# that are plain values, which widgets may share.
+SHAREABLE_MODELS = {"LayoutModel", "SliderStyleModel", "HTMLStyleModel", "DescriptionStyleModel"}
+SLIDERS_JS_MODELS = {"VBoxModel", "SelectionSliderModel", "StackModel", "HTMLModel",
+                     "LinkModel"} | SHAREABLE_MODELS
 SLIDER_IMAGES = "_images/sliders"
 DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 SHARED_IDS = ("exercise-content", "solution-content")
@@ -103,6 +112,39 @@ def without_nulls(state: dict) -> dict:
     return state
 
 
+def compact(state: dict) -> dict:
+    """``state`` as small as sliders.js can read it, when sliders.js draws every model of it
+    (:data:`SLIDERS_JS_MODELS`; a page with another model keeps its state for the ipywidgets
+    manager, nulls aside): without the ``_model_*``/``_view_*`` attributes, which repeat what
+    each entry's ``model_name`` says, and with one copy of each distinct layout or style, which
+    the widgets then share (a figure of 320 images had 739 layouts and styles, 3 distinct)."""
+    state = without_nulls(state)
+    models = state["state"]
+    if not all(m.get("model_name") in SLIDERS_JS_MODELS for m in models.values()):
+        return state
+    for model in models.values():
+        model["state"] = {key: value for key, value in model["state"].items()
+                          if not key.startswith(("_model_", "_view_"))}
+    canonical, alias = {}, {}
+    for model_id, model in models.items():
+        if model["model_name"] in SHAREABLE_MODELS:
+            key = json.dumps([model["model_name"], model["state"]], sort_keys=True)
+            alias[model_id] = canonical.setdefault(key, model_id)
+    for model_id in [i for i, kept in alias.items() if i != kept]:
+        del models[model_id]
+
+    def relink(value):
+        if isinstance(value, str) and value.startswith("IPY_MODEL_"):
+            return "IPY_MODEL_" + alias.get(value[len("IPY_MODEL_"):], value[len("IPY_MODEL_"):])
+        if isinstance(value, list):
+            return [relink(v) for v in value]
+        return value
+
+    for model in models.values():
+        model["state"] = {key: relink(value) for key, value in model["state"].items()}
+    return state
+
+
 def lazy_images(body: str) -> str:
     """Every ``<img>`` of the page's text loads lazily (the browser fetches those near the
     screen at once, and the others as the reader scrolls)."""
@@ -128,23 +170,25 @@ def trim_page(app, pagename, templatename, context, doctree):
     scripts = context.get("script_files")
     if scripts is None:
         return
+    css = context.get("css_files", [])
     escape_button_links(context.get("header_buttons", []))
     if "body" in context:
         context["body"] = lazy_images(context["body"])
     context["metatags"] = context.get("metatags", "") + mathjax_preloads(app, scripts,
                                                                           context["pathto"])
     scripts[:] = [s for s in scripts if not _is_thebe(s)]
-    css = context.get("css_files")
-    if css is not None:
-        css[:] = [c for c in css if not _is_thebe(c)]
+    css[:] = [c for c in css if not _is_thebe(c)]
+    if 'class="sd-' not in context.get("body", ""):   # no sphinx-design card, tab or button here
+        scripts[:] = [s for s in scripts if not str(s.filename).endswith("design-tabs.js")]
+        css[:] = [c for c in css if not str(c.filename).endswith("sphinx-design.min.css")]
 
     # Sphinx stores a page's own scripts under _static/.
     manager = {f"_static/{path}" for path in app.config.nb_ipywidgets_js}
     for i, script in enumerate(scripts):
         if script.attributes.get("type") != WIDGET_STATE:
             continue
-        state = without_nulls(image_files(json.loads(script.attributes["body"]),
-                                          Path(app.outdir), context["pathto"]))
+        state = compact(image_files(json.loads(script.attributes["body"]),
+                                    Path(app.outdir), context["pathto"]))
         body = json.dumps(state, separators=(",", ":")).replace("</", "<\\/")
         scripts[i] = _JavaScript(None, priority=script.priority, type=WIDGET_STATE, body=body)
         scripts[:] = [s for s in scripts if str(s.filename) not in manager]

@@ -199,7 +199,10 @@ EVERY_POSITION = """async () => {
         });
         const shown = [...figure.querySelectorAll('.slider-image')]
             .filter(box => box.offsetParent !== null).map(box => box.querySelector('img'));
-        if (shown.length !== 1) { problems.push(`${shown.length} images at ${[a, b, c]}`); continue; }
+        if (shown.length !== 1) {
+            problems.push(`${shown.length} images at ${[a, b, c]}`);
+            continue;
+        }
         const image = shown[0];
         if (!image.complete) await new Promise(done => { image.onload = image.onerror = done; });
         if (!image.naturalWidth) problems.push(`image not loaded at ${[a, b, c]}`);
