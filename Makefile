@@ -105,6 +105,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_descent.py
 	$(BIN)/python benchmarks/bench_optim.py
 	$(BIN)/python benchmarks/bench_mlp.py
+	$(BIN)/python benchmarks/bench_sliders.py
 
 # Weight and load time of every page of the built book, in headless Chromium.
 bench-pages: book
