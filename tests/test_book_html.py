@@ -2,6 +2,7 @@
 checked in tests/browser."""
 
 import base64
+import json
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -128,3 +129,33 @@ def test_compact_state_leaves_a_page_with_other_widgets_to_the_ipywidgets_manage
     out = book_html.compact({"state": models})["state"]
     assert set(out) == {"p", "l1", "l2"}
     assert out["p"]["state"] == {"_view_name": "ProgressView", "value": 3}
+
+
+def page_context(models, tmp_path):
+    """A page's Sphinx context as myst-nb leaves it: widget state, then the manager's scripts."""
+    from sphinx.builders.html._assets import _JavaScript
+
+    manager = ["vendor/requirejs/require.js", "vendor/html-manager/dist/embed-amd.js"]
+    app = SimpleNamespace(outdir=str(tmp_path), config=SimpleNamespace(
+        nb_ipywidgets_js={path: {} for path in manager}, mathjax3_config={}))
+    body = json.dumps({"version_major": 2, "version_minor": 0, "state": models})
+    scripts = [_JavaScript(None, type=book_html.WIDGET_STATE, body=body),
+               *(_JavaScript(f"_static/{path}") for path in manager)]
+    context = {"script_files": scripts, "css_files": [], "body": "<p>text</p>",
+               "pathto": lambda target, resource=0: f"../{target}"}
+    book_html.trim_page(app, "page", "page.html", context, None)
+    return [str(s.filename) for s in context["script_files"]]
+
+
+def test_a_page_of_slider_figures_gets_sliders_js_instead_of_the_manager(tmp_path):
+    scripts = page_context({"h": {"model_name": "HTMLModel", "state": {"value": "x"}}}, tmp_path)
+    assert "_static/sliders.js" in scripts
+    assert not any("embed-amd" in s or "require.js" in s for s in scripts)
+
+
+def test_a_page_with_another_widget_keeps_the_ipywidgets_manager(tmp_path):
+    scripts = page_context({"h": {"model_name": "HTMLModel", "state": {"value": "x"}},
+                            "p": {"model_name": "IntProgressModel", "state": {"value": 3}}},
+                           tmp_path)
+    assert "_static/sliders.js" not in scripts
+    assert any("embed-amd" in s for s in scripts) and any("require.js" in s for s in scripts)

@@ -3,10 +3,10 @@
 Loaded through ``sphinx: local_extensions`` in ``_config.yml``. Each hook fixes something a reader
 met in the built book (issue 20):
 
-- **Slider figures without the 3.6 MB widget manager.** Pages with widgets get
-  ``book/web_assets/sliders.js``, which draws the book's slider figures from the stored widget
-  state (and loads the full ipywidgets manager only for a widget it does not know), instead of
-  require.js and the manager on every such page.
+- **Slider figures without the 3.6 MB widget manager.** A page whose widgets are all the book's
+  slider figures gets ``book/web_assets/sliders.js``, which draws them from the stored widget
+  state, instead of require.js and the ipywidgets manager; a page with any other widget keeps
+  the manager.
 - **Images out of the page, and late.** Each slider image is moved from a base64 ``data:`` URL
   inside the page's widget state into a file of its own, ``_images/sliders/<hash>.png``, so a page
   transfers only the images the reader sees; identical images are stored once. The widget state
@@ -191,9 +191,10 @@ def trim_page(app, pagename, templatename, context, doctree):
                                     Path(app.outdir), context["pathto"]))
         body = json.dumps(state, separators=(",", ":")).replace("</", "<\\/")
         scripts[i] = _JavaScript(None, priority=script.priority, type=WIDGET_STATE, body=body)
-        scripts[:] = [s for s in scripts if str(s.filename) not in manager]
-        scripts.append(_JavaScript("_static/sliders.js", defer="defer"))
-        break
+        if all(m.get("model_name") in SLIDERS_JS_MODELS for m in state["state"].values()):
+            scripts[:] = [s for s in scripts if str(s.filename) not in manager]
+            scripts.append(_JavaScript("_static/sliders.js", defer="defer"))
+        break   # otherwise myst-nb's ipywidgets manager stays, as Jupyter Book loads it
 
 
 class UniqueContentIds(SphinxPostTransform):

@@ -8,38 +8,20 @@
 // The build (book/_ext/book_html.py) moves each image out of the page into its own file, so only
 // the images shown are fetched; those a slider can reach next are fetched when it is touched.
 //
-// A page whose state holds any other widget model gets the full manager instead, loaded from the
-// book's own copy: correctness first, lightness where it is safe.
+// A page whose state holds any other widget model gets the full ipywidgets manager (from the book's
+// own copy) instead of this file: the build decides, as it knows every model of the page.
 (function () {
   "use strict";
   var STATE_TYPE = "application/vnd.jupyter.widget-state+json";
   var VIEW_TYPE = "application/vnd.jupyter.widget-view+json";
   var DRAWN = ["VBoxModel", "SelectionSliderModel", "StackModel", "HTMLModel", "LinkModel"];
   var PASSIVE = ["LayoutModel", "SliderStyleModel", "HTMLStyleModel", "DescriptionStyleModel"];
-  var here = document.currentScript ? document.currentScript.src.replace(/[^/]*$/, "") : "";
   var count = 0;
   var fetched = {};  // image sources already asked for
 
   function modelId(reference) {
     return typeof reference === "string" && reference.indexOf("IPY_MODEL_") === 0
       ? reference.slice("IPY_MODEL_".length) : null;
-  }
-
-  function loadScript(src) {
-    return new Promise(function (resolve, reject) {
-      var script = document.createElement("script");
-      script.src = src;
-      script.onload = resolve;
-      script.onerror = function () { reject(new Error("could not load " + src)); };
-      document.head.appendChild(script);
-    });
-  }
-
-  function loadFullManager() {
-    // The manager renders the page's widget views when it loads (libembed-amd).
-    return loadScript(here + "vendor/requirejs/require.js")
-      .then(function () { return loadScript(here + "vendor/widgets-config.js"); })
-      .then(function () { return loadScript(here + "vendor/html-manager/dist/embed-amd.js"); });
   }
 
   function Renderer(models) {
@@ -205,10 +187,8 @@
       var name = models[id].model_name;
       return DRAWN.indexOf(name) < 0 && PASSIVE.indexOf(name) < 0;
     });
-    if (foreign.length) {
-      loadFullManager();
-      return;
-    }
+    // The build gives such a page the ipywidgets manager instead of this file; never half-draw.
+    if (foreign.length) return;
     var renderer = new Renderer(models);
     document.querySelectorAll('script[type="' + VIEW_TYPE + '"]').forEach(function (view) {
       var id = JSON.parse(view.textContent).model_id;

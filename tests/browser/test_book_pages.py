@@ -228,3 +228,4 @@ def test_every_position_of_chapter_7s_figure_shows_its_own_image(browser_context
         assert not problems, "\n".join(problems)
     finally:
         page.close()
+
