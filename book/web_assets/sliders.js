@@ -3,8 +3,9 @@
 // `sgd_utils.viz.widgets.slider_figure` saves every position of a figure as an image in nested
 // ipywidgets Stacks, each driven by a SelectionSlider through a jslink (see its docstring). The
 // general ipywidgets HTML manager that renders such state weighs 3.6 MB and blocks the page for
-// about a second; the book's figures use only seven widget models, which this file draws in a
-// few kilobytes, with native range inputs (labelled, keyboard and touch ready) and at first paint.
+// about a second; the book's figures use only the nine widget models below, which this file
+// draws in a few kilobytes, with native range inputs (labelled, keyboard and touch ready) and at
+// first paint.
 // The build (book/_ext/book_html.py) moves each image out of the page into its own file, so only
 // the images shown are fetched; those a slider can reach next are fetched when it is touched.
 //
