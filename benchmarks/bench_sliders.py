@@ -51,9 +51,8 @@ def new_value(kernel, comm_id):
 
 
 def move(kernel, slider, key, value, image):
-    kernel.client.shell_channel.send(kernel.client.session.msg("comm_msg", {
-        "comm_id": slider, "data": {"method": "update", "state": {key: value},
-                                    "buffer_paths": []}}))
+    """Seconds from releasing ``slider`` at ``value`` to the new ``image`` arriving."""
+    kernel.set_value(slider, value, key)
     return kernel.wait_for_value(image)
 
 

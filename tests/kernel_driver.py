@@ -60,10 +60,11 @@ class Kernel:
         self.drain(lambda m: m["parent_header"].get("msg_id") == msg_id
                    and m["msg_type"] == "status" and m["content"]["execution_state"] == "idle")
 
-    def set_value(self, comm_id, value):
-        """What a front end sends when the reader releases a slider."""
+    def set_value(self, comm_id, value, key="value"):
+        """What a front end sends when the reader releases a slider (``key="index"`` for a
+        SelectionSlider)."""
         self.client.shell_channel.send(self.client.session.msg("comm_msg", {
-            "comm_id": comm_id, "data": {"method": "update", "state": {"value": value},
+            "comm_id": comm_id, "data": {"method": "update", "state": {key: value},
                                          "buffer_paths": []}}))
 
     def stop(self):

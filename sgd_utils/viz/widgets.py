@@ -405,8 +405,7 @@ def _is_number(value) -> bool:
 
 
 def _is_positive_number(value, largest=math.inf) -> bool:
-    return (not isinstance(value, bool) and isinstance(value, Real) and 0 < value
-            and value <= largest and math.isfinite(value))
+    return _is_number(value) and 0 < value <= largest
 
 
 # A slider image is a screen figure: beyond these, matplotlib fails on its fonts (dpi below about
