@@ -22,6 +22,9 @@ it), so data flows one way: problem/data -> theory -> optimizer -> run -> measur
 - ``experiments``: what chapters measure: rates and steps (``measure``), the optimizer race
   (``race``), grids of MNIST runs (``grids``), the learning-rate range test (``range_test``), many
   workers simulated in one process (``simulated_workers``).
+- ``distributed``: the same workers for real, on separate processes: synchronous data parallelism
+  over ``torch.distributed`` (``data_parallel``, which imports PyTorch only when a run starts) and
+  lock-free Hogwild! on shared memory (``hogwild``).
 - ``viz``: plots and slider figures that work with and without a kernel.
 
 Four small utilities serve every layer: ``report`` prints numbers so that they hold on every

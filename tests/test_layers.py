@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "sgd_utils"
-LAYERS = ["problems", "theory", "optim", "descent", "nn", "experiments", "viz"]
+LAYERS = ["problems", "theory", "optim", "descent", "nn", "experiments", "distributed", "viz"]
 UTILITIES = {"report", "threads", "checks", "bisection"}   # usable by every layer
 
 
