@@ -9,5 +9,7 @@ the simulated claims hold on real processes.
   (gloo), started with ``torchrun`` or ``torch.multiprocessing.spawn``. PyTorch is imported only
   when a run starts, so the rest of the package works without it.
 - :mod:`.hogwild`: lock-free Hogwild! SGD by several processes writing one parameter vector in
-  shared memory (``multiprocessing.shared_memory``), on the sparse least-squares problem.
+  shared memory (``multiprocessing.shared_memory``), on the sparse least-squares problem;
+  :mod:`.hogwild_worker` is one worker process: its update loop on ``memoryview`` casts of the
+  shared block, and the messages it exchanges with the team.
 """
