@@ -106,6 +106,8 @@ bench: venv
 	$(BIN)/python benchmarks/bench_optim.py
 	$(BIN)/python benchmarks/bench_mlp.py
 	$(BIN)/python benchmarks/bench_sliders.py
+	$(BIN)/python benchmarks/bench_data_parallel.py
+	$(BIN)/python benchmarks/bench_real_hogwild.py
 
 # Weight and load time of every page of the built book, in headless Chromium.
 bench-pages: book
