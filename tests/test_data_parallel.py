@@ -113,6 +113,8 @@ def test_the_package_imports_without_torch():
     ({"lr": -0.1}, "lr must be a number >= 0"),
     ({"momentum": "0.9"}, "momentum must be a number >= 0"),
     ({"record_every": -1}, "record_every must be an integer >= 0"),
+    ({"activation": "swish"}, "activation"),
+    ({"sizes": (784,)}, "sizes"),
 ])
 def test_bad_settings_are_named(settings, message):
     with pytest.raises(ValueError, match=message):

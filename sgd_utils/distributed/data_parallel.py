@@ -113,6 +113,8 @@ class DataParallelConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"{name} must be a number >= 0, got {name}={value!r}")
+        # the network's own checks name sizes and activation here, not in a worker process
+        MLP(list(self.sizes), self.activation, dtype=np.dtype(self.dtype))
 
     def model(self):
         """The network every rank starts from (the same seed gives the same weights)."""
