@@ -18,6 +18,12 @@ run sets them for its notebook kernels only; nothing else in the project sets ei
 CPU cannot run (SkylakeX without AVX-512), or any run on a CPU that is not x86-64, is skipped with
 the reason printed, not failed. Each run first checks that OpenBLAS really loaded the kernel asked
 for, since an OpenBLAS built for one CPU ignores the variable.
+
+Cells tagged ``real-processes`` (chapter 11's real workers) are skipped in these runs
+(``SGD_BOOK_SKIP_REAL_PROCESSES``, read by ``tests/nbval_portable.py``). They start processes of
+their own, print race and timing statistics that nbval does not compare, and a float64 rounding
+bound with a margin of about a thousand; ``make nbval`` runs them once on the machine's own
+kernel, and these four runs would only add about half a minute each.
 """
 from __future__ import annotations
 
@@ -50,7 +56,8 @@ class CpuClass:
 
     def environment(self):
         env = dict(os.environ, OPENBLAS_CORETYPE=self.kernel,
-                   OPENBLAS_NUM_THREADS=str(self.threads), OMP_NUM_THREADS=str(self.threads))
+                   OPENBLAS_NUM_THREADS=str(self.threads), OMP_NUM_THREADS=str(self.threads),
+                   SGD_BOOK_SKIP_REAL_PROCESSES="1")
         if self.numpy_up_to is not None:
             above = NUMPY_TARGETS[:NUMPY_TARGETS.index(self.numpy_up_to)] if (
                 self.numpy_up_to in NUMPY_TARGETS) else NUMPY_TARGETS

@@ -128,6 +128,22 @@ def _kernels_over_ipc(kernel_module):
     kernel_module.KernelManager = IpcKernelManager
 
 
+REAL_PROCESSES_TAG = "real-processes"
+
+
+def pytest_collection_modifyitems(config, items):
+    """With ``SGD_BOOK_SKIP_REAL_PROCESSES=1`` (``make test-portable``), skip the cells tagged
+    ``real-processes``: they start worker processes and print what no CPU class changes (see
+    ``scripts/test_portable.py``). Every cell that uses their results carries the tag too."""
+    if os.environ.get("SGD_BOOK_SKIP_REAL_PROCESSES") != "1":
+        return
+    skip = pytest.mark.skip(reason="real worker processes: run once by make nbval")
+    for item in items:
+        cell = getattr(item, "cell", None)
+        if cell is not None and REAL_PROCESSES_TAG in cell.get("metadata", {}).get("tags", []):
+            item.add_marker(skip)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config):
     try:
