@@ -178,6 +178,11 @@ def flat_views(flat, shapes):
     return views
 
 
+def flat_params(model):
+    """A copy of ``model.params`` as one vector, in the order ``W1, b1, W2, b2, ...``."""
+    return np.concatenate([p.ravel() for p in model.params])
+
+
 def train_replica(config, rank, world_size, dist, torch):
     """Train one rank's replica with an initialised process group; return what it measured.
 
@@ -196,7 +201,7 @@ def train_replica(config, rank, world_size, dist, torch):
     grads, message = flat_views(buffer, shapes), torch.from_numpy(buffer)   # shares the memory
     # DDP broadcasts rank 0's initial weights; ours are equal already (same seed), but a
     # replica built differently elsewhere would silently train something else
-    params = np.concatenate([p.ravel() for p in model.params])
+    params = flat_params(model)
     dist.broadcast(torch.from_numpy(params), src=0)
     for p, view in zip(model.params, flat_views(params, shapes)):
         p[...] = view
@@ -221,7 +226,7 @@ def train_replica(config, rank, world_size, dist, torch):
         optimizer.step(grads)
         times[:, step] = computed - start, reduced - computed, time.perf_counter() - reduced
         if config.recorded(step):
-            recorded.append(np.concatenate([p.ravel() for p in model.params]))
+            recorded.append(flat_params(model))
             steps.append(step + 1)
     return {"times": times, "losses": losses, "steps": np.array(steps),
             "params": np.array(recorded), "replica_gap": _replica_gap(recorded[-1], dist, torch)}
@@ -304,7 +309,7 @@ def large_batch_reference(config, num_workers):
             batch = next(batches)
             losses.append(optimizer.train_step(model, np.take(X, batch, axis=0), y[batch]))
             if config.recorded(step):
-                recorded.append(np.concatenate([p.ravel() for p in model.params]))
+                recorded.append(flat_params(model))
                 steps.append(step + 1)
     return np.array(losses), np.array(steps), np.array(recorded)
 
