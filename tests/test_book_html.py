@@ -159,3 +159,28 @@ def test_a_page_with_another_widget_keeps_the_ipywidgets_manager(tmp_path):
                            tmp_path)
     assert "_static/sliders.js" not in scripts
     assert any("embed-amd" in s for s in scripts) and any("require.js" in s for s in scripts)
+
+
+def maths_context(with_maths):
+    """A page's scripts after trim_page, with MathJax's loader or without it."""
+    from sphinx.builders.html._assets import _JavaScript
+
+    app = SimpleNamespace(outdir="unused", config=SimpleNamespace(
+        nb_ipywidgets_js={}, mathjax3_config={"loader": {"load": ["input/tex"]}}))
+    scripts = [_JavaScript("_static/vendor/mathjax/es5/startup.js")] if with_maths else []
+    context = {"script_files": scripts, "css_files": [], "body": "<p>text</p>",
+               "pathto": lambda target, resource=0: f"../{target}"}
+    book_html.trim_page(app, "page", "page.html", context, None)
+    return context
+
+
+def test_a_page_with_maths_gets_the_batched_typesetter_and_preloads():
+    context = maths_context(with_maths=True)
+    added = [s for s in context["script_files"] if str(s.filename) == "_static/maths.js"]
+    assert len(added) == 1 and added[0].attributes.get("defer") == "defer"
+    assert 'href="../_static/vendor/mathjax/es5/input/tex.js"' in context["metatags"]
+
+
+def test_a_page_without_maths_gets_no_typesetter():
+    context = maths_context(with_maths=False)
+    assert context["script_files"] == [] and context["metatags"] == ""

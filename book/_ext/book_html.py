@@ -22,6 +22,9 @@ met in the built book (issue 20):
 - **MathJax without a chain of requests.** MathJax's loader fetches its components one after
   another (the loader, then the core, then TeX and the output); the page asks for all of them at
   once with ``<link rel="preload">``, so they arrive together while the page is parsed.
+- **MathJax without long tasks.** MathJax typesets nothing by itself (``startup.typeset: false``);
+  ``book/web_assets/maths.js`` hands it the formulas near the screen, a batch per task. MathJax's
+  own lazy extension compiled every formula of a page in one task: 240 ms in chapter 10.
 - **Only the assets a page uses.** sphinx-design's stylesheet and script (62 kB) load only on a page
   with one of its components.
 - **No thebe.** The book has no live-code button, yet sphinx-thebe adds a script (with a URL
@@ -174,8 +177,10 @@ def trim_page(app, pagename, templatename, context, doctree):
     escape_button_links(context.get("header_buttons", []))
     if "body" in context:
         context["body"] = lazy_images(context["body"])
-    context["metatags"] = context.get("metatags", "") + mathjax_preloads(app, scripts,
-                                                                          context["pathto"])
+    preloads = mathjax_preloads(app, scripts, context["pathto"])
+    context["metatags"] = context.get("metatags", "") + preloads
+    if preloads:   # a page with maths: maths.js typesets it near the screen, a batch at a time
+        scripts.append(_JavaScript("_static/maths.js", defer="defer"))
     scripts[:] = [s for s in scripts if not _is_thebe(s)]
     css[:] = [c for c in css if not _is_thebe(c)]
     if 'class="sd-' not in context.get("body", ""):   # no sphinx-design card, tab or button here

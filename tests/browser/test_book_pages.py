@@ -46,14 +46,17 @@ def open_page(context, url):
 
 def wait_for_maths(page):
     """Wait until MathJax has typeset the page; return the number of rendered formulas."""
-    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
-    # The book typesets lazily (MathJax's ui/lazy: formulas as they near the screen); typeset
-    # them all, as MathJax does before printing, so that every formula is checked.
+    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise"
+                           " && window.bookMaths")
+    # The book typesets lazily (book/web_assets/maths.js: formulas as they near the screen);
+    # typeset them all, as before printing, so that every formula is checked.
     page.evaluate("""async () => {
         await MathJax.startup.promise;
-        const doc = MathJax.startup.document;
-        if (doc.lazyTypesetAll) await doc.lazyTypesetAll(); }""")
+        await bookMaths.typesetAll(); }""")
     assert page.locator("mjx-merror").count() == 0, "MathJax reported a TeX error"
+    raw = page.evaluate("""[...document.querySelectorAll('.math')]
+        .filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.trim())""")
+    assert not raw, f"{len(raw)} formulas left as raw TeX, e.g. {raw[:3]}"
     return page.locator("mjx-container").count()
 
 
