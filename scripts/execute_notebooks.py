@@ -31,12 +31,15 @@ def main(argv=None):
     result = executor.run_and_cache(filter_pks=[r.pk for r in records], timeout=TIMEOUT_SECONDS)
     for uri in result.succeeded:
         print(f"execute_notebooks: executed {os.path.relpath(uri)}")
+    # jupyter-cache files a notebook whose cell raised under "excepted", and one it could not
+    # start under "errored": either fails the build
+    failed = set(result.excepted) | set(result.errored)
     for record in records:
-        if record.uri in result.errored:
+        if record.uri in failed:
             print(f"execute_notebooks: FAILED {os.path.relpath(record.uri)}\n"
                   f"{cache.get_project_record(record.pk).traceback}", file=sys.stderr)
-    if result.errored:
-        sys.exit(1)
+    if failed:
+        sys.exit(f"execute_notebooks: {len(failed)} notebook(s) failed")
     print(f"execute_notebooks: {len(result.succeeded)} executed, "
           f"{len(records) - len(result.succeeded)} already cached")
 
