@@ -120,3 +120,18 @@ def test_use_book_style_shows_figures_in_ipython_at_css_size():
     finally:
         shell.display_formatter.formatters["image/png"].pop(Figure, None)
         matplotlib.rcParams.update(saved)
+
+
+@pytest.mark.parametrize("size", [(6.4, 3.6), (4.2, 2.9), (6.37, 2.91)])
+def test_figure_png_without_cropping_is_the_image_savefig_writes(size):
+    # Oracle: matplotlib's own PNG of the same figure, quantized the same way. figure_png skips
+    # that PNG for speed and reads the raw pixels; the pixels must not change, at any size.
+    fig = Figure(figsize=size, layout="constrained")
+    fig.subplots(1, 2)[0].plot([0, 1, 0.5])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=style.CSS_PX_PER_INCH * style.PIXEL_DENSITY)
+    expected = Image.open(buffer).convert("RGB").quantize(
+        colors=256, method=Image.Quantize.FASTOCTREE).convert("RGB")
+    got = Image.open(io.BytesIO(style.figure_png(fig, css_px_per_inch=style.CSS_PX_PER_INCH)))
+    assert got.size == expected.size
+    assert np.array_equal(np.asarray(got.convert("RGB")), np.asarray(expected))

@@ -95,11 +95,19 @@ def figure_png(fig: Figure, css_px_per_inch: float | None = None,
     bytes for 0.15 s more per image, worth it for the book's pages, not for a live redraw.
     """
     css_px_per_inch = fig.dpi if css_px_per_inch is None else css_px_per_inch
+    dpi = css_px_per_inch * density
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=css_px_per_inch * density, bbox_inches=bbox_inches)
+    if bbox_inches is None:
+        # the raw pixels, as Agg draws them (int(size * dpi) of them a side): the same image as
+        # through an intermediate PNG, without encoding and decoding one (a fifth of the time)
+        fig.savefig(buffer, format="rgba", dpi=dpi)
+        width, height = (int(side * dpi) for side in fig.get_size_inches())
+        image = PILImage.frombuffer("RGBA", (width, height), buffer.getvalue(), "raw", "RGBA", 0, 1)
+    else:
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches=bbox_inches)
+        image = PILImage.open(buffer)
     smallest = smallest_text_pt(fig)  # after savefig: tick labels exist only once drawn
-    image = PILImage.open(buffer).convert("RGB").quantize(colors=256,
-                                                          method=PILImage.Quantize.FASTOCTREE)
+    image = image.convert("RGB").quantize(colors=256, method=PILImage.Quantize.FASTOCTREE)
     info = PngInfo()
     info.add_text(DENSITY_KEY, str(density))
     if smallest is not None:
