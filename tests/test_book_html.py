@@ -11,7 +11,9 @@ import pytest
 from matplotlib.figure import Figure
 from sphinx.errors import ConfigError
 
-from sgd_utils.viz.style import figure_png
+from sgd_utils.viz import widgets
+from sgd_utils.viz.phone import phone_copy, with_phone_rendition
+from sgd_utils.viz.style import css_size, figure_png
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
 import book_html  # noqa: E402
@@ -41,6 +43,60 @@ def test_slider_images_move_to_files_named_by_their_content(tmp_path):
     assert value == (f'<img src="../{book_html.SLIDER_IMAGES}/{files[0].name}" loading="lazy" '
                      'alt="a figure">')
     assert out["state"]["m2"]["state"]["value"] == "<b>no image</b>"
+
+
+def test_a_slider_images_phone_rendition_moves_to_a_file_too(tmp_path):
+    wide, narrow = png(), figure_png(Figure(figsize=(0.5, 1)))
+    tag = widgets.image_html(wide, "a figure", narrow)
+    out = book_html.image_files(widget_state(tag), tmp_path, lambda target, resource: target)
+    value = out["state"]["m0"]["state"]["value"]
+    assert "data:" not in value
+    srcset = value.split('srcset="', 1)[1].split('"', 1)[0]
+    src = value.split(' src="', 1)[1].split('"', 1)[0]
+    assert (tmp_path / srcset).read_bytes() == narrow and (tmp_path / src).read_bytes() == wide
+
+
+def figure_with_phone_rendition(tmp_path):
+    """A static figure as the notebook stores it (with its phone rendition inside) and as
+    myst-nb writes it into the page."""
+    fig = Figure(figsize=(6, 2))
+    fig.subplots(1, 2)
+    wide = figure_png(fig)
+    narrow = figure_png(phone_copy(fig))
+    source = tmp_path / "jupyter_execute" / "abc.png"
+    source.parent.mkdir()
+    source.write_bytes(with_phone_rendition(wide, narrow))
+    body = ('<p><img alt="Two panels side by side" src="../_images/abc.png" '
+            'style="width: 480px; height: 160px;" /></p>')
+    return wide, narrow, source, body
+
+
+def test_a_static_figure_shows_its_phone_rendition_on_narrow_screens(tmp_path):
+    wide, narrow, source, body = figure_with_phone_rendition(tmp_path)
+    out = book_html.phone_pictures(body, {"abc.png": source}, tmp_path / "html",
+                                   lambda target, resource: f"../{target}")
+    (phone_file,) = (tmp_path / "html" / book_html.PHONE_IMAGES).iterdir()
+    assert phone_file.read_bytes() == narrow
+    width, height = css_size(wide)
+    phone_width, phone_height = css_size(narrow)
+    assert out == (f'<p><picture><source media="(max-width: {width + 32}px)" '
+                   f'srcset="../{book_html.PHONE_IMAGES}/{phone_file.name}" '
+                   f'width="{phone_width}" height="{phone_height}" />'
+                   f'<img alt="Two panels side by side" src="../_images/abc.png" '
+                   f'width="{width}" height="{height}" /></picture></p>')
+    # a figure without a rendition, or whose source is unknown, stays as it was
+    assert book_html.phone_pictures(body, {}, tmp_path / "html", str) == body
+
+
+def test_the_copied_figures_lose_their_phone_rendition(tmp_path):
+    wide, _, source, _ = figure_with_phone_rendition(tmp_path)
+    images = tmp_path / "html" / "_images"
+    images.mkdir(parents=True)
+    (images / "abc.png").write_bytes(source.read_bytes())
+    (images / "plain.png").write_bytes(wide)
+    app = SimpleNamespace(outdir=str(tmp_path / "html"), builder=SimpleNamespace(format="html"))
+    book_html.strip_phone_renditions(app, None)
+    assert (images / "abc.png").read_bytes() == wide == (images / "plain.png").read_bytes()
 
 
 def test_null_widget_attributes_are_dropped_and_the_others_kept():
@@ -136,7 +192,8 @@ def page_context(models, tmp_path):
     from sphinx.builders.html._assets import _JavaScript
 
     manager = ["vendor/requirejs/require.js", "vendor/html-manager/dist/embed-amd.js"]
-    app = SimpleNamespace(outdir=str(tmp_path), config=SimpleNamespace(
+    app = SimpleNamespace(outdir=str(tmp_path), srcdir=str(tmp_path),
+                          builder=SimpleNamespace(images={}), config=SimpleNamespace(
         nb_ipywidgets_js={path: {} for path in manager}, mathjax3_config={}))
     body = json.dumps({"version_major": 2, "version_minor": 0, "state": models})
     scripts = [_JavaScript(None, type=book_html.WIDGET_STATE, body=body),
@@ -165,7 +222,8 @@ def maths_context(with_maths):
     """A page's scripts after trim_page, with MathJax's loader or without it."""
     from sphinx.builders.html._assets import _JavaScript
 
-    app = SimpleNamespace(outdir="unused", config=SimpleNamespace(
+    app = SimpleNamespace(outdir="unused", srcdir="unused", builder=SimpleNamespace(images={}),
+                          config=SimpleNamespace(
         nb_ipywidgets_js={}, mathjax3_config={"loader": {"load": ["input/tex"]}}))
     scripts = [_JavaScript("_static/vendor/mathjax/es5/startup.js")] if with_maths else []
     context = {"script_files": scripts, "css_files": [], "body": "<p>text</p>",

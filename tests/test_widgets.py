@@ -73,15 +73,35 @@ def test_slider_validates_its_arguments():
     assert Slider("batch_size", [1, 10, 100], unit="samples").readout(10) == "10 samples"
 
 
-def test_static_mode_draws_every_position_once():
+def test_static_mode_draws_every_position_once_for_both_screens():
     draw = Recorder()
     figure = slider_figure(draw, Slider("lr", [0.1, 0.2, 0.3]), Slider("momentum", [0.0, 0.9]),
                            mode="static")
-    assert len(draw.calls) == 6
-    assert {(c["lr"], c["momentum"]) for c in draw.calls} == {(a, b) for a in (0.1, 0.2, 0.3)
-                                                               for b in (0.0, 0.9)}
-    assert len(figure.images) == 6
+    positions = {(a, b) for a in (0.1, 0.2, 0.3) for b in (0.0, 0.9)}
+    assert len(draw.calls) == 6   # the phone layout is the same drawing, copied and re-laid
+    assert {(c["lr"], c["momentum"]) for c in draw.calls} == positions
+    assert set(figure.images) == set(figure.phone_images) == positions
     assert len({png for png in figure.images.values()}) == 6  # every position looks different
+    assert all(css_size(figure.phone_images[v])[0] < css_size(figure.images[v])[0]
+               for v in positions)
+
+
+def test_static_images_offer_the_phone_layout_to_narrow_screens():
+    figure = slider_figure(Recorder(), Slider("lr", [0.1, 0.2]), mode="static")
+    leaf = figure.widget.children[1].children[0]   # the first position, lr = 0.1
+    width, _ = css_size(figure.images[(0.1,)])
+    phone = base64.b64decode(leaf.value.split('srcset="data:image/png;base64,', 1)[1]
+                             .split('"', 1)[0])
+    assert phone == figure.phone_images[(0.1,)]
+    assert leaf.value.startswith(f'<picture><source media="(max-width: {width + 32}px)"')
+    assert shown_png(leaf) == figure.images[(0.1,)]   # the <img>: every other screen
+
+
+def test_live_mode_draws_no_phone_layout():
+    draw = Recorder()
+    figure = slider_figure(draw, Slider("lr", [0.1, 0.2]), mode="live")
+    assert len(draw.calls) == 1 and not figure.phone_images
+    assert "<picture>" not in figure.widget.children[-2].value
 
 
 def test_static_mode_nests_one_stack_level_per_slider():
@@ -143,7 +163,7 @@ def test_oversized_grid_is_refused_before_drawing_it():
     sliders = [Slider(name, list(range(10))) for name in ("a", "b", "c")]
     with pytest.raises(ValueError, match=r"1000 positions .* max_state_mb=0.5"):
         slider_figure(draw, *sliders, mode="static", max_state_mb=0.5)
-    assert len(draw.calls) == 1  # refused from the first image's size, not after drawing 1000
+    assert len(draw.calls) == 1  # refused from the first position's images, not after 1000
 
 
 def test_state_bytes_is_the_size_of_the_images_in_base64():
@@ -151,14 +171,19 @@ def test_state_bytes_is_the_size_of_the_images_in_base64():
     # 4, which the estimate sum(len) * 4/3 misses by less than 4 characters per image.
     figure = slider_figure(Recorder(), Slider("a", [1, 2, 3]), Slider("b", [1, 2]), mode="static",
                            figsize=(2, 1.5), dpi=40)
-    encoded = sum(len(base64.b64encode(png)) for png in figure.images.values())
-    assert 0 <= encoded - figure.state_bytes < 4 * len(figure.images)
+    images = [*figure.images.values(), *figure.phone_images.values()]
+    assert len(images) == 12   # each position wide and for a phone
+    encoded = sum(len(base64.b64encode(png)) for png in images)
+    assert 0 <= encoded - figure.state_bytes < 4 * len(images)
+    wide = sum(len(base64.b64encode(png)) for png in figure.images.values())
+    phone = sum(len(base64.b64encode(png)) for png in figure.phone_images.values())
+    assert 0 <= max(wide, phone) - figure.screen_bytes < 4 * len(figure.images)
 
 
 def test_grid_over_budget_is_refused_after_drawing_when_the_first_image_looked_small_enough():
     sliders = Slider("a", [1, 2, 3, 4]), Slider("b", [1, 2])
     options = dict(mode="static", figsize=(2, 1.5), dpi=40)
-    needed = slider_figure(Recorder(), *sliders, **options).state_bytes
+    needed = slider_figure(Recorder(), *sliders, **options).screen_bytes
     # 5% under what the grid needs: the estimate from the first image passes (it allows 20% over
     # the budget, for images of uneven size), so only the check after drawing everything refuses.
     budget_mb = needed / 1.05 / 1e6

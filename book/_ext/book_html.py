@@ -14,6 +14,11 @@ met in the built book (issue 20):
   sliders.js draws it all, the fields it does not read and its duplicate layouts and styles.
   Every image in the text loads lazily: those far below the first screen wait until the reader
   scrolls near them.
+- **Figures for phones.** Every figure has a second rendition laid out for a phone's text
+  column (``sgd_utils.viz.phone``); a ``<picture>`` shows it on screens too narrow for the wide
+  one, whose text would otherwise shrink to half the body text. A slider image's comes in its
+  widget state, a static figure's inside its PNG: it is written to ``_images/phone/`` and cut out
+  of the PNG a laptop downloads.
 - **Icons in kilobytes.** The theme draws its icons twice over: with Font Awesome's CSS and web
   fonts, and again with Font Awesome's 1.5 MB JavaScript, which swaps every icon for an SVG. The
   book keeps the CSS and, once the pages are written, replaces the script with a comment
@@ -53,6 +58,9 @@ from sphinx.builders.html._assets import _JavaScript
 from sphinx.errors import ConfigError
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
+from sgd_utils.viz.phone import phone_rendition, without_phone_rendition
+from sgd_utils.viz.style import css_size
+
 REPOSITORY_SETTING = "BOOK_REPOSITORY_URL"
 REPOSITORY_URL = re.compile(r"https://[^/\s]+(/[^/\s]+){2,}")   # host, owner, name
 MATHJAX_LOADER = "startup.js"
@@ -73,7 +81,10 @@ SHAREABLE_MODELS = {"LayoutModel", "SliderStyleModel", "HTMLStyleModel", "Descri
 SLIDERS_JS_MODELS = {"VBoxModel", "SelectionSliderModel", "StackModel", "HTMLModel",
                      "LinkModel"} | SHAREABLE_MODELS
 SLIDER_IMAGES = "_images/sliders"
-DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+PHONE_IMAGES = "_images/phone"
+DATA_PNG = re.compile(r'(src|srcset)="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+# A static figure as myst-nb writes it: <img ... src="../_images/<name>.png" style="width: ...">
+STATIC_PNG = re.compile(r'<img ([^>]*?)src="([^"]*?)_images/([^"/]+\.png)"([^>]*?)\s*/?>')
 SHARED_IDS = ("exercise-content", "solution-content")
 
 
@@ -83,21 +94,29 @@ def _is_thebe(asset) -> bool:
             or "THEBE_JS_URL" in getattr(asset, "attributes", {}).get("body", ""))
 
 
+def png_file(png: bytes, outdir: Path, folder: str) -> str:
+    """Write ``png`` to ``outdir/folder``, named by its content's hash (so identical images are
+    stored once); return its path under ``outdir``."""
+    name = f"{folder}/{hashlib.sha256(png).hexdigest()[:20]}.png"
+    path = outdir / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")   # a reader never sees half a file
+        partial.write_bytes(png)
+        partial.replace(path)
+    return name
+
+
 def image_files(state: dict, outdir: Path, pathto) -> dict:
     """``state`` with every ``data:`` PNG of an HTML widget written to a file under
-    ``outdir/SLIDER_IMAGES`` (named by its content's hash) and referred to by its URL."""
-    folder = outdir / SLIDER_IMAGES
-    folder.mkdir(parents=True, exist_ok=True)
+    ``outdir/SLIDER_IMAGES`` (named by its content's hash) and referred to by its URL: the
+    ``<img>``'s ``src`` and a phone rendition's ``srcset``."""
 
     def to_file(match):
-        png = base64.b64decode(match.group(1))
-        name = hashlib.sha256(png).hexdigest()[:20] + ".png"
-        path = folder / name
-        if not path.exists():
-            partial = path.with_suffix(".part")   # a reader never sees half a file
-            partial.write_bytes(png)
-            partial.replace(path)
-        return f'src="{pathto(f"{SLIDER_IMAGES}/{name}", 1)}" loading="lazy"'
+        url = pathto(png_file(base64.b64decode(match.group(2)), outdir, SLIDER_IMAGES), 1)
+        if match.group(1) == "srcset":
+            return f'srcset="{url}"'
+        return f'src="{url}" loading="lazy"'
 
     for model in state["state"].values():
         value = model.get("state", {}).get("value")
@@ -148,6 +167,46 @@ def compact(state: dict) -> dict:
     return state
 
 
+def phone_pictures(body: str, sources: dict[str, Path], outdir: Path, pathto) -> str:
+    """``body`` with each static figure whose PNG (``sources`` maps an ``_images`` name to the
+    file it is copied from) carries a phone rendition wrapped in a ``<picture>`` that shows the
+    rendition, as a file of ``outdir/PHONE_IMAGES``, on screens narrower than the figure."""
+
+    def wrap(match):
+        source = sources.get(match.group(3))
+        if source is None or not source.is_file():
+            return match.group(0)
+        png = source.read_bytes()
+        narrow = phone_rendition(png)
+        if narrow is None:
+            return match.group(0)
+        width, height = css_size(png)
+        phone_width, phone_height = css_size(narrow)
+        url = pathto(png_file(narrow, outdir, PHONE_IMAGES), 1)
+        # size by attributes, not myst-nb's inline style, which would hold the phone rendition
+        # at the wide figure's height
+        attributes = re.sub(r'\s*style="[^"]*"', "", match.group(1) + match.group(4)).strip()
+        image = (f'<img {attributes} src="{match.group(2)}_images/{match.group(3)}" '
+                 f'width="{width}" height="{height}" />')
+        return (f'<picture><source media="(max-width: {width + 32}px)" srcset="{url}" '
+                f'width="{phone_width}" height="{phone_height}" />{image}</picture>')
+
+    return STATIC_PNG.sub(wrap, body)
+
+
+def strip_phone_renditions(app, exception):
+    """Cut the phone renditions out of the copied figures: a laptop's reader downloads only the
+    wide figure, a phone's only the rendition (written by :func:`phone_pictures`)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for path in sorted((Path(app.outdir) / "_images").glob("*.png")):
+        png = path.read_bytes()
+        if phone_rendition(png) is not None:
+            partial = path.with_suffix(".part")
+            partial.write_bytes(without_phone_rendition(png))
+            partial.replace(path)
+
+
 def lazy_images(body: str) -> str:
     """Every ``<img>`` of the page's text loads lazily (the browser fetches those near the
     screen at once, and the others as the reader scrolls)."""
@@ -176,7 +235,10 @@ def trim_page(app, pagename, templatename, context, doctree):
     css = context.get("css_files", [])
     escape_button_links(context.get("header_buttons", []))
     if "body" in context:
-        context["body"] = lazy_images(context["body"])
+        images = getattr(app.builder, "images", {})   # source path -> name under _images/
+        sources = {name: Path(app.srcdir, source) for source, name in images.items()}
+        context["body"] = lazy_images(phone_pictures(context["body"], sources, Path(app.outdir),
+                                                     context["pathto"]))
     preloads = mathjax_preloads(app, scripts, context["pathto"])
     context["metatags"] = context.get("metatags", "") + preloads
     if preloads:   # a page with maths: maths.js typesets it near the screen, a batch at a time
@@ -311,5 +373,6 @@ def setup(app):
     app.connect("config-inited", repository_from_environment)
     app.connect("html-page-context", trim_page, priority=900)
     app.connect("build-finished", subset_icon_fonts)
+    app.connect("build-finished", strip_phone_renditions)
     app.add_post_transform(UniqueContentIds)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

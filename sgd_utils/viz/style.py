@@ -126,8 +126,14 @@ def css_size(png: bytes) -> tuple[int, int]:
 
 def _inline_png(fig: Figure):
     """IPython's PNG formatter for a figure: the image and its CSS size, which myst-nb and
-    JupyterLab use as the ``<img>`` width and height."""
+    JupyterLab use as the ``<img>`` width and height. The image carries the figure's phone
+    rendition (:mod:`.phone`), which the book's build serves to narrow screens."""
+    from .phone import phone_png, with_phone_rendition
+
     png = figure_png(fig, bbox_inches="tight")
+    narrow = phone_png(fig)
+    if narrow is not None:
+        png = with_phone_rendition(png, narrow)
     width, height = css_size(png)
     return base64.b64encode(png).decode("ascii"), {"width": width, "height": height}
 

@@ -47,6 +47,7 @@ import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
+from .phone import phone_copy
 from .style import CSS_PX_PER_INCH, css_size, figure_png
 
 MODES = ("static", "live")
@@ -171,13 +172,24 @@ def render_png(fig: Figure, dpi: float, optimize: bool = True) -> bytes:
     return figure_png(fig, css_px_per_inch=dpi, optimize=optimize)
 
 
-def image_html(png: bytes, alt: str) -> str:
+def _data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def image_html(png: bytes, alt: str, phone_png: bytes | None = None) -> str:
     """An ``<img>`` of a :func:`render_png` image at its CSS size, shrinking to narrow screens,
-    with ``alt`` text for readers who cannot see it."""
+    with ``alt`` text for readers who cannot see it. With ``phone_png`` (the figure laid out by
+    :func:`~.phone.phone_layout`), a ``<picture>`` that shows it instead on a screen too narrow
+    for ``png``: about its CSS width plus the page's margins."""
     width, height = css_size(png)
-    source = base64.b64encode(png).decode("ascii")
-    return (f'<img src="data:image/png;base64,{source}" width="{width}" height="{height}" '
-            f'alt="{html.escape(alt)}" style="max-width: 100%; height: auto">')
+    image = (f'<img src="{_data_url(png)}" width="{width}" height="{height}" '
+             f'alt="{html.escape(alt)}" style="max-width: 100%; height: auto">')
+    if phone_png is None:
+        return image
+    phone_width, phone_height = css_size(phone_png)
+    return (f'<picture><source media="(max-width: {width + 32}px)" '
+            f'srcset="{_data_url(phone_png)}" width="{phone_width}" height="{phone_height}">'
+            f"{image}</picture>")
 
 
 def resolve_mode(mode: str | None) -> str:
@@ -194,7 +206,9 @@ class SliderFigure:
     """A figure with 1 to 3 sliders; display it in a notebook. Built by :func:`slider_figure`.
 
     ``images`` maps a tuple of slider values (in slider order) to PNG bytes: every position in
-    static mode, the values visited so far in live mode. ``widget`` is the ipywidgets container;
+    static mode, the values visited so far in live mode. ``phone_images`` holds the same
+    positions laid out for a phone (:mod:`.phone`), in static mode only: the web book's readers
+    on phones see them; a live kernel serves a laptop. ``widget`` is the ipywidgets container;
     ``links`` are the browser-side links from each slider to its stacks (static mode).
     """
 
@@ -205,6 +219,7 @@ class SliderFigure:
     dpi: float
     alt: str
     images: dict[tuple, bytes] = field(default_factory=dict)
+    phone_images: dict[tuple, bytes] = field(default_factory=dict)
     controls: list[ipywidgets.ValueWidget] = field(default_factory=list)
     links: list[ipywidgets.widgets.widget_link.Link] = field(default_factory=list)
     widget: ipywidgets.VBox | None = None
@@ -214,14 +229,26 @@ class SliderFigure:
         return tuple(s.values[i] for s, i in zip(self.sliders, indices))
 
     def image(self, values: tuple) -> bytes:
-        """PNG of the figure for the sliders' ``values`` (drawn once, then cached)."""
+        """PNG of the figure for the sliders' ``values`` (drawn once, then cached). In static mode
+        the same drawing is also laid out for a phone (:func:`~.phone.phone_copy`) into
+        ``phone_images``: copied, not drawn again, since a ``draw`` may take seconds (chapter 7's
+        trains a network)."""
         if values not in self.images:
             fig = Figure(figsize=self.figsize, layout="constrained")
             self.draw(fig, **{s.name: v for s, v in zip(self.sliders, values)})
             # the book's images are encoded once and read by every visitor; a live one is read
             # once, while the reader waits
             self.images[values] = render_png(fig, self.dpi, optimize=self.mode == "static")
+            narrow = phone_copy(fig) if self.mode == "static" else None
+            if narrow is not None:
+                self.phone_images[values] = render_png(narrow, self.dpi)
         return self.images[values]
+
+    def renditions(self, values: tuple) -> tuple[bytes, bytes | None]:
+        """The images the page shows for ``values``: the figure and, in static mode, its phone
+        layout."""
+        png = self.image(values)
+        return png, self.phone_images.get(values)
 
     def describe(self, values: tuple) -> str:
         """The sliders' values in words: ``"learning rate η = 0.04, momentum μ = 0.9"``."""
@@ -234,7 +261,8 @@ class SliderFigure:
 
     def image_widget(self, values: tuple) -> ipywidgets.HTML:
         """The image for ``values`` with its alt text, as a widget."""
-        widget = ipywidgets.HTML(image_html(self.image(values), self.alt_text(values)),
+        png, phone_png = self.renditions(values)
+        widget = ipywidgets.HTML(image_html(png, self.alt_text(values), phone_png),
                                  layout=ipywidgets.Layout(max_width="100%"))
         widget.add_class(IMAGE_CLASS)
         return widget
@@ -250,7 +278,15 @@ class SliderFigure:
     @property
     def state_bytes(self) -> int:
         """Approximate size of the images in the page's widget state (base64)."""
-        return int(sum(len(png) for png in self.images.values()) * BASE64_INFLATION)
+        return int(sum(len(png) for images in (self.images, self.phone_images)
+                       for png in images.values()) * BASE64_INFLATION)
+
+    @property
+    def screen_bytes(self) -> int:
+        """Approximate size (base64) of the images one screen shows: the wide ones or the phone
+        renditions, whichever weigh more. A reader who visits every position fetches these."""
+        return int(max(sum(len(png) for png in images.values())
+                       for images in (self.images, self.phone_images)) * BASE64_INFLATION)
 
     def __repr__(self) -> str:
         shape = " x ".join(f"{s.label or s.name} ({len(s.values)})" for s in self.sliders)
@@ -323,8 +359,8 @@ def build_stack(figure: SliderFigure, prefix: tuple[int, ...] = ()) -> ipywidget
 _FORKED_FIGURE: SliderFigure | None = None
 
 
-def _draw_in_fork(values: tuple) -> bytes:
-    return _FORKED_FIGURE.image(values)
+def _draw_in_fork(values: tuple) -> tuple[bytes, bytes | None]:
+    return _FORKED_FIGURE.renditions(values)
 
 
 def precompute(figure: SliderFigure, max_state_mb: float, workers: int = 1) -> None:
@@ -339,7 +375,7 @@ def precompute(figure: SliderFigure, max_state_mb: float, workers: int = 1) -> N
     grid = [figure.values_at(indices)
             for indices in itertools.product(*(range(len(s.values)) for s in figure.sliders))]
     budget = max_state_mb * 1e6
-    first = len(figure.image(grid[0])) * BASE64_INFLATION
+    first = max(len(png) for png in figure.renditions(grid[0]) if png) * BASE64_INFLATION
     if first * len(grid) > 1.2 * budget:
         raise ValueError(
             f"slider grid of {len(grid)} positions would need about "
@@ -351,16 +387,19 @@ def precompute(figure: SliderFigure, max_state_mb: float, workers: int = 1) -> N
         _FORKED_FIGURE = figure
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for values, png in zip(rest, pool.imap(_draw_in_fork, rest, chunksize=2)):
+                for values, (png, phone) in zip(rest,
+                                                pool.imap(_draw_in_fork, rest, chunksize=2)):
                     figure.images[values] = png
+                    if phone is not None:
+                        figure.phone_images[values] = phone
         finally:
             _FORKED_FIGURE = None
     else:
         for values in rest:
-            figure.image(values)
-    if figure.state_bytes > budget:
+            figure.renditions(values)
+    if figure.screen_bytes > budget:
         raise ValueError(
-            f"slider grid of {len(grid)} positions needs {figure.state_bytes / 1e6:.1f} MB "
+            f"slider grid of {len(grid)} positions needs {figure.screen_bytes / 1e6:.1f} MB "
             f"of widget state, over max_state_mb={max_state_mb}: use fewer slider values, "
             "a smaller figsize or dpi, or raise max_state_mb")
 
@@ -437,7 +476,8 @@ def slider_figure(draw: Callable[..., Any], *sliders: Slider, alt: str, figsize=
     mode : {"static", "live"}, optional
         See the module docstring. Default: ``$SGD_UTILS_SLIDERS``, else ``"live"``.
     max_state_mb : float
-        Largest widget state (the base64 images of every position) of a static figure, in MB. The
+        Largest widget state of a static figure for one screen (the base64 images of every
+        position, wide or for a phone, whichever weigh more; the state holds both), in MB. The
         web book's build moves each image into a file of its own that a reader fetches only when
         shown, so this does not weigh on the page; it bounds what a notebook holds while it runs
         and what a reader fetches who visits every position. A larger grid raises
