@@ -128,7 +128,14 @@ def test_not_a_png_is_refused():
         phone.phone_rendition(b"GIF89a")
 
 
-def test_the_inline_formatter_attaches_the_phone_rendition():
+def test_a_live_kernel_skips_the_phone_rendition(monkeypatch):
+    monkeypatch.setenv("SGD_UTILS_SLIDERS", "live")
+    data, _ = style._inline_png(row_of_panels()[0])
+    assert phone.phone_rendition(base64.b64decode(data)) is None
+
+
+def test_the_books_build_attaches_the_phone_rendition(monkeypatch):
+    monkeypatch.setenv("SGD_UTILS_SLIDERS", "static")   # as make book sets it
     fig, _ = row_of_panels()
     data, metadata = style._inline_png(fig)
     png = base64.b64decode(data)

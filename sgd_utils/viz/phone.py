@@ -12,8 +12,8 @@ full-width panels, titles wrap, and tick labels that a shared axis hid on inner 
 since in a column every panel stands on its own. Other layouts (spanning or nested grids, large
 grids such as a table of digits) only narrow.
 
-A static figure's phone rendition travels inside its PNG, in a private ancillary chunk
-(:data:`PHONE_CHUNK`), so the notebook keeps one image per figure, which GitHub and JupyterLab
+When the book is built (static sliders), a static figure's phone rendition travels inside its
+PNG, in a private ancillary chunk (:data:`PHONE_CHUNK`), so the notebook keeps one image per figure, which GitHub and JupyterLab
 show as before (they skip unknown ancillary chunks, as the PNG standard requires); the book's build
 takes it out into a file of its own.
 """

@@ -126,12 +126,14 @@ def css_size(png: bytes) -> tuple[int, int]:
 
 def _inline_png(fig: Figure):
     """IPython's PNG formatter for a figure: the image and its CSS size, which myst-nb and
-    JupyterLab use as the ``<img>`` width and height. The image carries the figure's phone
-    rendition (:mod:`.phone`), which the book's build serves to narrow screens."""
+    JupyterLab use as the ``<img>`` width and height. When the web book is built (static
+    sliders, :mod:`.widgets`), the image carries the figure's phone rendition (:mod:`.phone`),
+    which the build serves to narrow screens; a live kernel shows it to no one, and skips it."""
     from .phone import phone_png, with_phone_rendition
+    from .widgets import resolve_mode
 
     png = figure_png(fig, bbox_inches="tight")
-    narrow = phone_png(fig)
+    narrow = phone_png(fig) if resolve_mode(None) == "static" else None
     if narrow is not None:
         png = with_phone_rendition(png, narrow)
     width, height = css_size(png)
