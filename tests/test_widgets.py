@@ -73,13 +73,14 @@ def test_slider_validates_its_arguments():
     assert Slider("batch_size", [1, 10, 100], unit="samples").readout(10) == "10 samples"
 
 
-def test_static_mode_draws_every_position_once_for_both_screens():
+def test_static_mode_draws_every_position_once_for_each_screen():
     draw = Recorder()
     figure = slider_figure(draw, Slider("lr", [0.1, 0.2, 0.3]), Slider("momentum", [0.0, 0.9]),
                            mode="static")
     positions = {(a, b) for a in (0.1, 0.2, 0.3) for b in (0.0, 0.9)}
-    assert len(draw.calls) == 6   # the phone layout is the same drawing, copied and re-laid
-    assert {(c["lr"], c["momentum"]) for c in draw.calls} == positions
+    assert len(draw.calls) == 12   # each position once wide and once for a phone
+    assert sorted((c["lr"], c["momentum"]) for c in draw.calls) == sorted([*positions,
+                                                                           *positions])
     assert set(figure.images) == set(figure.phone_images) == positions
     assert len({png for png in figure.images.values()}) == 6  # every position looks different
     assert all(css_size(figure.phone_images[v])[0] < css_size(figure.images[v])[0]
@@ -163,7 +164,7 @@ def test_oversized_grid_is_refused_before_drawing_it():
     sliders = [Slider(name, list(range(10))) for name in ("a", "b", "c")]
     with pytest.raises(ValueError, match=r"1000 positions .* max_state_mb=0.5"):
         slider_figure(draw, *sliders, mode="static", max_state_mb=0.5)
-    assert len(draw.calls) == 1  # refused from the first position's images, not after 1000
+    assert len(draw.calls) == 2  # refused from the first position's two images, not after 2000
 
 
 def test_state_bytes_is_the_size_of_the_images_in_base64():
@@ -190,7 +191,7 @@ def test_grid_over_budget_is_refused_after_drawing_when_the_first_image_looked_s
     draw = Recorder()
     with pytest.raises(ValueError, match=r"8 positions needs .* over max_state_mb="):
         slider_figure(draw, *sliders, max_state_mb=budget_mb, **options)
-    assert len(draw.calls) == 8  # refused after drawing, not from the first image
+    assert len(draw.calls) == 16  # refused after drawing (each position twice), not at first
     assert len(slider_figure(Recorder(), *sliders, max_state_mb=1.05 * needed / 1e6,
                              **options).images) == 8  # 5% over: accepted
 

@@ -47,7 +47,7 @@ import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from .phone import phone_copy
+from .phone import PHONE_WIDTH_IN, phone_layout
 from .style import CSS_PX_PER_INCH, css_size, figure_png
 
 MODES = ("static", "live")
@@ -230,18 +230,21 @@ class SliderFigure:
 
     def image(self, values: tuple) -> bytes:
         """PNG of the figure for the sliders' ``values`` (drawn once, then cached). In static mode
-        the same drawing is also laid out for a phone (:func:`~.phone.phone_copy`) into
-        ``phone_images``: copied, not drawn again, since a ``draw`` may take seconds (chapter 7's
-        trains a network)."""
+        the figure is also drawn at a phone's width and laid out for it
+        (:func:`~.phone.phone_layout`) into ``phone_images``. Drawing twice costs little because
+        the book's ``draw`` functions cache what takes time (chapter 7's trains each network
+        once); copying the drawn figure instead took up to 15 times longer (pickling contours)."""
         if values not in self.images:
+            keywords = {s.name: v for s, v in zip(self.sliders, values)}
             fig = Figure(figsize=self.figsize, layout="constrained")
-            self.draw(fig, **{s.name: v for s, v in zip(self.sliders, values)})
+            self.draw(fig, **keywords)
             # the book's images are encoded once and read by every visitor; a live one is read
             # once, while the reader waits
             self.images[values] = render_png(fig, self.dpi, optimize=self.mode == "static")
-            narrow = phone_copy(fig) if self.mode == "static" else None
-            if narrow is not None:
-                self.phone_images[values] = render_png(narrow, self.dpi)
+            if self.mode == "static":
+                narrow = Figure(figsize=(PHONE_WIDTH_IN, self.figsize[1]), layout="constrained")
+                self.draw(narrow, **keywords)
+                self.phone_images[values] = render_png(phone_layout(narrow), self.dpi)
         return self.images[values]
 
     def renditions(self, values: tuple) -> tuple[bytes, bytes | None]:
