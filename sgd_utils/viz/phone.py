@@ -12,10 +12,12 @@ full-width panels, titles wrap, and tick labels that a shared axis hid on inner 
 since in a column every panel stands on its own. Other layouts (spanning or nested grids, large
 grids such as a table of digits) only narrow.
 
-When the book is built (static sliders), a static figure's phone rendition travels inside its
-PNG, in a private ancillary chunk (:data:`PHONE_CHUNK`), so the notebook keeps one image per figure, which GitHub and JupyterLab
-show as before (they skip unknown ancillary chunks, as the PNG standard requires); the book's build
-takes it out into a file of its own.
+A slider figure draws each position a second time at the phone's width (:mod:`.widgets`).
+When the book is built (static sliders), a static figure, drawn once by the chapter's code, is
+copied (:func:`phone_copy`) and its phone rendition travels inside its PNG, in a private ancillary
+chunk (:data:`PHONE_CHUNK`), so that the notebook keeps one image per figure, which GitHub and
+JupyterLab show as before (they skip unknown ancillary chunks, as the PNG standard requires); the
+book's build takes it out into a file of its own.
 """
 
 from __future__ import annotations
