@@ -65,6 +65,10 @@ def test_a_value_drawn_before_comes_back_from_the_cache(chapter_kernel):
             statuses.append(state["value"])
         return content["comm_id"] == image and "value" in state
 
+    # Away from the default first: each test may get its own kernel (pytest-xdist), and setting
+    # the value a slider already has sends nothing back.
+    kernel.set_value(slider, 0.0512)
+    kernel.wait_for_value(image)
     kernel.set_value(slider, 0.1)        # the default, drawn when the figure was shown
     kernel.drain(shown)
     assert "learning rate η = 0.1." in kernel.comms[image]["value"]
