@@ -11,13 +11,14 @@ import matplotlib
 import numpy as np
 import pytest
 from colorspacious import cspace_convert, deltaE
+from matplotlib import mathtext
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from PIL import Image
 
-from sgd_utils.viz import style
+from sgd_utils.viz import formulas, style
 
 TEXT_SIZE_KEYS = ("font.size", "axes.titlesize", "figure.titlesize", "axes.labelsize",
                   "xtick.labelsize", "ytick.labelsize", "legend.fontsize",
@@ -135,3 +136,38 @@ def test_figure_png_without_cropping_is_the_image_savefig_writes(size):
     got = Image.open(io.BytesIO(style.figure_png(fig, css_px_per_inch=style.CSS_PX_PER_INCH)))
     assert got.size == expected.size
     assert np.array_equal(np.asarray(got.convert("RGB")), np.asarray(expected))
+
+
+def formula_figure():
+    """Two panels with formulas: log-axis tick labels ($10^{k}$) and a label in TeX."""
+    fig = Figure(figsize=(6.4, 3.2), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    left.semilogy([1, 2, 3], [1e-3, 1e2, 1e4])
+    right.plot([0, 1], [0, 1])
+    right.set_xlabel(r"noise scale $g = \epsilon N / B$")
+    return fig
+
+
+def test_shared_formulas_give_the_same_images_and_parse_each_formula_once(monkeypatch):
+    # Oracle: matplotlib's own cache (one per renderer). The shared cache must change no pixel,
+    # and a second figure must parse no formula again.
+    monkeypatch.setattr(mathtext.MathTextParser, "_parse_cached", formulas.MATPLOTLIB_PARSE)
+    expected = style.figure_png(formula_figure())
+    assert formulas.share_parsed_formulas()
+    formulas._parse_shared.cache_clear()
+    first = style.figure_png(formula_figure())
+    parsed = formulas._parse_shared.cache_info().misses
+    second = style.figure_png(formula_figure())
+    info = formulas._parse_shared.cache_info()
+    assert first == expected and second == expected
+    assert parsed >= 4 and info.misses == parsed and info.hits >= parsed
+
+
+def test_use_book_style_shares_parsed_formulas(monkeypatch):
+    monkeypatch.setattr(mathtext.MathTextParser, "_parse_cached", formulas.MATPLOTLIB_PARSE)
+    saved = matplotlib.rcParams.copy()
+    try:
+        style.use_book_style()
+        assert mathtext.MathTextParser._parse_cached is formulas._parse_cached
+    finally:
+        matplotlib.rcParams.update(saved)
