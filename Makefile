@@ -35,12 +35,10 @@ help:
 # --- environment ----------------------------------------------------------------------------
 venv: $(VENV)/.installed
 
-# --no-compile: pip would byte-compile every module of every package (PyTorch's thousands); Python
-# compiles those used on first import anyway (16 s less to install, measured on 2 cores)
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-compile -r requirements.txt    # ends with -e .
+	$(BIN)/python -m pip install --quiet -r requirements.txt    # ends with -e . (sgd_utils)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (sgd-book)" >/dev/null
 	touch $@
 
