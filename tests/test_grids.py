@@ -79,6 +79,15 @@ def test_sweep_grid_order_seeds_and_summary():
         sweep(fake, {"lr": ()}, seeds=(0,))
 
 
+def test_sweep_reports_its_progress_after_each_run():
+    reports = []
+    fake = lambda lr, seed: History(np.zeros(1), np.zeros(1), 1, val_accuracy=np.array([lr]))
+    sweep(fake, {"lr": (0.1, 0.2, 0.3)}, seeds=(0, 1), progress=lambda *r: reports.append(r))
+    assert reports == [(done, 6) for done in range(1, 7)]
+    with pytest.raises(TypeError, match="progress"):
+        sweep(fake, {"lr": (0.1,)}, seeds=(0,), progress="yes")
+
+
 def test_sweep_is_reproducible_and_thread_limit_is_restored():
     train = functools.partial(train_mlp, tiny_data(), hidden=8, epochs=2)
     first = sweep(train, {"batch_size": (8, 32)}, seeds=(0, 1)).final()

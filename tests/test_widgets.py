@@ -146,6 +146,28 @@ def test_live_mode_draws_on_demand():
     assert len(draw.calls) == 2 and shown_png(image) == figure.images[(0.2,)]
 
 
+def test_a_live_redraw_reports_the_progress_of_a_slow_draw():
+    # What the reader sees under the sliders while a figure trains its networks: the status
+    # widget's value at each report (each change is a comm message sent at once).
+    shown = []
+
+    def draw(fig, lr):
+        for done in range(1, 4):
+            widgets.report_progress(done, 3)
+        fig.subplots().plot([0, lr])
+
+    figure = slider_figure(draw, Slider("lr", [0.1, 0.2, 0.3]), mode="live")
+    status = figure.widget.children[1]
+    status.observe(lambda change: shown.append(change["new"]), names="value")
+    figure.controls[0].index = 2
+    assert [line for line in shown if " of 3" in line] == [
+        f'<p role="status">Drawing the figure for lr = 0.3: {done} of 3…</p>' for done in (1, 2, 3)]
+    assert status.layout.display == "none"
+    shown.clear()
+    widgets.report_progress(1, 3)   # no figure being drawn: nothing to tell, nothing raised
+    assert not shown
+
+
 def test_mode_comes_from_the_environment(monkeypatch):
     monkeypatch.delenv("SGD_UTILS_SLIDERS", raising=False)
     assert resolve_mode(None) == "live"

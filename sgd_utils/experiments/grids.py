@@ -111,7 +111,7 @@ class Sweep:
         return mean_and_error(self.final(metric), axis=-1)
 
 
-def sweep(train, axes, seeds, *, num_threads=1, **fixed):
+def sweep(train, axes, seeds, *, num_threads=1, progress=None, **fixed):
     """Call ``train(**fixed, **point, seed=s)`` for every grid point and seed; return a Sweep.
 
     Parameters
@@ -123,6 +123,9 @@ def sweep(train, axes, seeds, *, num_threads=1, **fixed):
     seeds : sequence of int
     num_threads : int or None
         BLAS threads during the runs (see :func:`blas_threads`); None leaves them alone.
+    progress : callable or None
+        ``progress(done, total)`` after each run, e.g.
+        :func:`sgd_utils.viz.widgets.report_progress` in a slider figure's ``draw``.
     **fixed
         Arguments passed unchanged to every run.
 
@@ -141,9 +144,13 @@ def sweep(train, axes, seeds, *, num_threads=1, **fixed):
         raise ValueError("sweep needs at least one seed and one value per axis")
     shape = tuple(len(values) for values in axes.values()) + (len(seeds),)
     histories = np.empty(shape, dtype=object)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a callable (done, total) or None, got {progress!r}")
     limit = blas_threads(num_threads or None)
     with limit:
-        for index in itertools.product(*(range(n) for n in shape)):
+        for done, index in enumerate(itertools.product(*(range(n) for n in shape)), start=1):
             point = {name: values[i] for (name, values), i in zip(axes.items(), index)}
             histories[index] = train(**fixed, **point, seed=seeds[index[-1]])
+            if progress is not None:
+                progress(done, histories.size)
     return Sweep(axes, seeds, histories)

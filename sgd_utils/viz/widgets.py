@@ -17,6 +17,9 @@ notebook is rendered to HTML. :func:`slider_figure` therefore has two modes:
 The mode comes from the ``mode`` argument, else from the environment variable
 ``SGD_UTILS_SLIDERS`` (``make book`` sets ``static``), else ``live``.
 
+A ``draw`` that takes seconds (it trains networks) may call :func:`report_progress` as it goes:
+in a live kernel the line under the sliders then says how far it has got ("12 of 60 runs").
+
 Example
 -------
 >>> import numpy as np
@@ -411,9 +414,24 @@ def precompute(figure: SliderFigure, max_state_mb: float, workers: int = 1) -> N
             "a smaller figsize or dpi, or raise max_state_mb")
 
 
+# What report_progress tells while a live figure is being drawn; None otherwise (static mode, or
+# no figure being drawn)
+_progress_line: Callable[[int, int], None] | None = None
+
+
+def report_progress(done: int, total: int) -> None:
+    """Say that a figure being drawn has done ``done`` of its ``total`` steps (e.g. training runs).
+    While a live slider figure redraws, its status line reads "Drawing the figure for ...: done of
+    total"; anywhere else this does nothing, so ``draw`` functions can always call it (e.g. as
+    ``sweep(..., progress=report_progress)``)."""
+    if _progress_line is not None:
+        _progress_line(done, total)
+
+
 def connect_live(figure: SliderFigure) -> list[ipywidgets.Widget]:
     """One image, redrawn from the kernel whenever a slider is released at a new value; a line
-    that says what is being drawn while it is (a figure that trains a network takes seconds);
+    that says what is being drawn while it is, and how far it has got if ``draw`` calls
+    :func:`report_progress` (a figure that trains networks takes seconds);
     and a message that takes the image's place when ``draw`` raises: the image of another
     position is never shown beside the sliders' new values."""
     image = figure.image_widget(figure.default_values)
@@ -421,11 +439,17 @@ def connect_live(figure: SliderFigure) -> list[ipywidgets.Widget]:
     message = ipywidgets.HTML(layout=ipywidgets.Layout(display="none"))
 
     def redraw(_change):
+        global _progress_line
         values = tuple(s.live_value(c) for s, c in zip(figure.sliders, figure.controls))
+        drawing = f"Drawing the figure for {html.escape(figure.describe(values))}"
+
+        def say(done, total):   # the comm message goes out at once, while the draw goes on
+            status.value = f'<p role="status">{drawing}: {done} of {total}…</p>'
+
         if values not in figure.images:   # about to compute: say so until it is done
-            status.value = (f'<p role="status">Drawing the figure for '
-                            f"{html.escape(figure.describe(values))}…</p>")
+            status.value = f'<p role="status">{drawing}…</p>'
             status.layout.display = None
+        _progress_line = say
         try:
             png = figure.image(values)
         except Exception as error:  # shown in place of the figure, not lost in a log
@@ -437,6 +461,7 @@ def connect_live(figure: SliderFigure) -> list[ipywidgets.Widget]:
             return
         finally:
             status.layout.display = "none"
+            _progress_line = None
         image.value = image_html(png, figure.alt_text(values))
         image.layout.display, message.layout.display = None, "none"
 
