@@ -5,4 +5,5 @@
   the web book, redrawn live in a running notebook.
 - :mod:`.style`: the book's one figure style, and PNGs at twice the pixel density.
 - :mod:`.phone`: every figure laid out again for a phone's text column.
+- :mod:`.formulas`: formulas parsed once for all figures, not once per figure.
 """
