@@ -106,7 +106,14 @@ def _legends_below_if_too_wide(fig: Figure) -> None:
     legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
     if not legends and not fig.legends:
         return
-    fig.draw_without_rendering()   # lays the figure out: the sizes below are those drawn
+    # Lay the figure out, so that the sizes below are those drawn. Only the layout engine: the
+    # widths need the axes' places and the legends' own sizes, not a draw of every artist (half of
+    # draw_without_rendering's time, which a figure with a legend paid once more per image).
+    engine = fig.get_layout_engine()
+    if engine is None:
+        fig.draw_without_rendering()
+    else:
+        engine.execute(fig)
     renderer = fig._get_renderer()   # the canvas's, or a throwaway one of the right dpi
     too_wide = [legend for legend in legends
                 if legend.get_window_extent(renderer).width > legend.axes.bbox.width]
