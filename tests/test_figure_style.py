@@ -171,3 +171,20 @@ def test_use_book_style_shares_parsed_formulas(monkeypatch):
         assert mathtext.MathTextParser._parse_cached is formulas._parse_cached
     finally:
         matplotlib.rcParams.update(saved)
+
+
+def _formula_png(_):
+    return style.figure_png(formula_figure())
+
+
+def test_forked_workers_draw_formulas_after_the_parent_has_parsed_them():
+    # slider_figure(workers=2) forks after the chapter has drawn figures. FreeType's objects do not
+    # survive fork(), so a child must not reuse the parent's parsed formulas (it failed in
+    # FT_Load_Glyph with "invalid outline"); oracle: the image drawn in the parent.
+    multiprocessing = pytest.importorskip("multiprocessing")
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork() on this platform")
+    formulas.share_parsed_formulas()
+    expected = style.figure_png(formula_figure())   # the parent parses (and caches) the formulas
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        assert pool.map(_formula_png, range(4)) == [expected] * 4

@@ -17,6 +17,7 @@ what they get back, as they already do within one figure. Images are byte for by
 from __future__ import annotations
 
 import functools
+import os
 
 from matplotlib import mathtext
 
@@ -33,6 +34,13 @@ CACHE_SIZE = 4096   # formulas; a chapter uses a few hundred
 def _parse_shared(output_type, formula, dpi, prop, antialiased, load_glyph_flags):
     parser = mathtext.MathTextParser(_OUTPUT_NAMES[output_type])
     return _UNCACHED_PARSE(parser, formula, dpi, prop, antialiased, load_glyph_flags)
+
+
+# A forked child starts with an empty cache, as matplotlib empties its cache of fonts
+# (font_manager): FreeType's objects cannot be used across fork(), and with the parent's formulas
+# the forked workers of slider_figure(workers=2) failed in FT_Load_Glyph ("invalid outline").
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_parse_shared.cache_clear)
 
 
 def _parse_cached(self, formula, dpi, prop, antialiased, load_glyph_flags):
