@@ -6,6 +6,7 @@ That the text and density hold on the built pages is checked in tests/browser.
 import base64
 import io
 import itertools
+import multiprocessing
 
 import matplotlib
 import numpy as np
@@ -181,7 +182,6 @@ def test_forked_workers_draw_formulas_after_the_parent_has_parsed_them():
     # slider_figure(workers=2) forks after the chapter has drawn figures. FreeType's objects do not
     # survive fork(), so a child must not reuse the parent's parsed formulas (it failed in
     # FT_Load_Glyph with "invalid outline"); oracle: the image drawn in the parent.
-    multiprocessing = pytest.importorskip("multiprocessing")
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork() on this platform")
     formulas.share_parsed_formulas()

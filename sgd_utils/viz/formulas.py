@@ -25,7 +25,7 @@ from matplotlib import mathtext
 # version has no such cache, in which case nothing is shared
 MATPLOTLIB_PARSE = getattr(mathtext.MathTextParser, "_parse_cached", None)
 _UNCACHED_PARSE = getattr(MATPLOTLIB_PARSE, "__wrapped__", None)
-# the MathTextParser argument that makes each kind of output
+# the MathTextParser argument that makes each kind of output (matplotlib has these two)
 _OUTPUT_NAMES = {"raster": "agg", "vector": "path"}
 CACHE_SIZE = 4096   # formulas; a chapter uses a few hundred
 
@@ -44,8 +44,6 @@ if hasattr(os, "register_at_fork"):
 
 
 def _parse_cached(self, formula, dpi, prop, antialiased, load_glyph_flags):
-    if self._output_type not in _OUTPUT_NAMES:   # an output this module does not know: as before
-        return MATPLOTLIB_PARSE(self, formula, dpi, prop, antialiased, load_glyph_flags)
     return _parse_shared(self._output_type, formula, dpi, prop, antialiased, load_glyph_flags)
 
 
