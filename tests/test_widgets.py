@@ -11,9 +11,11 @@ import sys
 import ipywidgets
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 from PIL import Image
 
 from sgd_utils.viz import widgets
+from sgd_utils.viz.phone import PHONE_WIDTH_IN, phone_layout
 from sgd_utils.viz.style import BOOK_RC, DENSITY_KEY, SMALLEST_TEXT_KEY, css_size
 from sgd_utils.viz.widgets import Slider, log_values, render_png, resolve_mode
 
@@ -73,18 +75,41 @@ def test_slider_validates_its_arguments():
     assert Slider("batch_size", [1, 10, 100], unit="samples").readout(10) == "10 samples"
 
 
-def test_static_mode_draws_every_position_once_for_each_screen():
+def test_static_mode_draws_every_position_once_for_both_screens():
     draw = Recorder()
     figure = slider_figure(draw, Slider("lr", [0.1, 0.2, 0.3]), Slider("momentum", [0.0, 0.9]),
                            mode="static")
     positions = {(a, b) for a in (0.1, 0.2, 0.3) for b in (0.0, 0.9)}
-    assert len(draw.calls) == 12   # each position once wide and once for a phone
-    assert sorted((c["lr"], c["momentum"]) for c in draw.calls) == sorted([*positions,
-                                                                           *positions])
+    assert len(draw.calls) == 6   # the phone image re-lays the wide image's drawing
+    assert sorted((c["lr"], c["momentum"]) for c in draw.calls) == sorted(positions)
     assert set(figure.images) == set(figure.phone_images) == positions
     assert len({png for png in figure.images.values()}) == 6  # every position looks different
     assert all(css_size(figure.phone_images[v])[0] < css_size(figure.images[v])[0]
                for v in positions)
+
+
+def draw_two_panels(fig, lr):
+    """Two panels with shared y axes, a legend and a log axis: what phone_layout restacks."""
+    left, right = fig.subplots(1, 2, sharey=True)
+    steps = np.arange(50)
+    for momentum in (0.0, 0.5, 0.9):
+        left.semilogy(steps, (1 - lr) ** (steps / (1 - momentum)) + 1e-6, label=f"μ = {momentum}")
+    right.plot(steps, np.cos(lr * steps) + 1.5)
+    left.legend()
+    left.set(xlabel="step", ylabel="loss", title="loss against step, one line per momentum")
+    right.set(xlabel="step")
+
+
+def test_static_phone_image_is_the_figure_drawn_at_a_phone_s_width():
+    # the phone image re-lays the drawing of the wide one; a reader must get the image that
+    # drawing afresh at the phone's width gives
+    figure = slider_figure(draw_two_panels, Slider("lr", [0.05, 0.2]), mode="static")
+    for lr in (0.05, 0.2):
+        fresh = Figure(figsize=(PHONE_WIDTH_IN, figure.figsize[1]), layout="constrained")
+        draw_two_panels(fresh, lr)
+        optimize = (lr,) == figure.default_values   # the smallest encoding for the default
+        assert figure.phone_images[(lr,)] == render_png(phone_layout(fresh), figure.dpi,
+                                                        optimize=optimize)
 
 
 def test_static_images_offer_the_phone_layout_to_narrow_screens():
@@ -186,7 +211,7 @@ def test_oversized_grid_is_refused_before_drawing_it():
     sliders = [Slider(name, list(range(10))) for name in ("a", "b", "c")]
     with pytest.raises(ValueError, match=r"1000 positions .* max_state_mb=0.5"):
         slider_figure(draw, *sliders, mode="static", max_state_mb=0.5)
-    assert len(draw.calls) == 2  # refused from the first position's two images, not after 2000
+    assert len(draw.calls) == 1  # refused from the first position's images, not after 1000
 
 
 def test_state_bytes_is_the_size_of_the_images_in_base64():
@@ -213,7 +238,7 @@ def test_grid_over_budget_is_refused_after_drawing_when_the_first_image_looked_s
     draw = Recorder()
     with pytest.raises(ValueError, match=r"8 positions needs .* over max_state_mb="):
         slider_figure(draw, *sliders, max_state_mb=budget_mb, **options)
-    assert len(draw.calls) == 16  # refused after drawing (each position twice), not at first
+    assert len(draw.calls) == 8  # refused after drawing every position, not at the first
     assert len(slider_figure(Recorder(), *sliders, max_state_mb=1.05 * needed / 1e6,
                              **options).images) == 8  # 5% over: accepted
 

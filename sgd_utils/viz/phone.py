@@ -12,7 +12,8 @@ full-width panels, titles wrap, and tick labels that a shared axis hid on inner 
 since in a column every panel stands on its own. Other layouts (spanning or nested grids, large
 grids such as a table of digits) only narrow.
 
-A slider figure draws each position a second time at the phone's width (:mod:`.widgets`).
+A slider figure re-lays each position's drawing for a phone once its wide image is made
+(:mod:`.widgets`).
 When the book is built (static sliders), a static figure, drawn once by the chapter's code, is
 copied (:func:`phone_copy`) and its phone rendition travels inside its PNG, in a private ancillary
 chunk (:data:`PHONE_CHUNK`), so that the notebook keeps one image per figure, which GitHub and
