@@ -12,6 +12,14 @@ Notebooks start in the order given, one at a time as a core frees up: the Makefi
 slowest (chapters 7 and 11) first, so that no long notebook starts last and runs alone.
 jupyter-cache's own pool hands out notebooks two at a time in file order, which had chapter 8
 wait for chapter 7 and then run alone for its last 44 s.
+
+Each notebook's kernel runs BLAS and OpenMP on one thread (unless the environment says
+otherwise): the notebooks already keep every core busy, one each, and chapter 7 draws in two
+forked processes besides; a second BLAS thread then only waits for a core, spinning. With it,
+chapter 6 took 30 s in the build instead of 6 s, and all the notebooks 465 s of work instead of
+423 s. The training loops limit BLAS to one thread themselves (``sgd_utils.threads``); this covers
+everything else (gradient checks, contours, the replicas of chapter 11). The stored outputs hold on
+one thread too: ``make test-portable`` checks them with one.
 """
 
 import argparse
@@ -25,6 +33,15 @@ from jupyter_cache.executors.base import ExecutorRunResult
 from jupyter_cache.executors.basic import ExecutionWorkerLocalMProc, ProcessData
 
 TIMEOUT_SECONDS = 600
+# One thread each for the BLAS and OpenMP pools of every kernel (see the docstring).
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _one_thread_each():
+    """In a worker of the pool, before it starts a kernel (which inherits its environment): one
+    BLAS and OpenMP thread, unless the environment chose a number."""
+    for name, value in ONE_THREAD.items():
+        os.environ.setdefault(name, value)
 
 
 def main(argv=None):
@@ -41,7 +58,8 @@ def main(argv=None):
                                                  clear_tracebacks=True)}
     work = [ProcessData(r.pk, r.uri, cache, TIMEOUT_SECONDS, False)
             for r in records if r.pk in stale]
-    with multiprocessing.Pool(min(os.cpu_count() or 1, max(len(work), 1))) as pool:
+    with multiprocessing.Pool(min(os.cpu_count() or 1, max(len(work), 1)),
+                              initializer=_one_thread_each) as pool:
         outcomes = list(pool.imap_unordered(ExecutionWorkerLocalMProc(), work, chunksize=1))
     result = ExecutorRunResult(succeeded=[uri for code, uri in outcomes if code == 0],
                                excepted=[uri for code, uri in outcomes if code == 1],
