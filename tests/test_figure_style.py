@@ -127,14 +127,27 @@ def test_use_book_style_shows_figures_in_ipython_at_css_size():
 @pytest.mark.parametrize("size", [(6.4, 3.6), (4.2, 2.9), (6.37, 2.91)])
 def test_figure_png_without_cropping_is_the_image_savefig_writes(size):
     # Oracle: matplotlib's own PNG of the same figure, quantized the same way. figure_png skips
-    # that PNG for speed and reads the raw pixels; the pixels must not change, at any size.
-    fig = Figure(figsize=size, layout="constrained")
-    fig.subplots(1, 2)[0].plot([0, 1, 0.5])
+    # that PNG for speed and reads the raw pixels, and lays the figure out once instead of
+    # savefig's twice; the pixels must not change, at any size. Each path gets a figure of its
+    # own, never laid out before.
+    def drawn():
+        fig = Figure(figsize=size, layout="constrained")
+        left, right = fig.subplots(1, 2)
+        left.plot([0, 1, 0.5], label="a line")
+        left.legend()
+        right.semilogy([1, 2, 3], [1e-3, 1e2, 1e4])
+        right.set_title("a title over a log axis")
+        fig.suptitle("a figure title")
+        return fig
+
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=style.CSS_PX_PER_INCH * style.PIXEL_DENSITY)
+    drawn().savefig(buffer, format="png", dpi=style.CSS_PX_PER_INCH * style.PIXEL_DENSITY)
     expected = Image.open(buffer).convert("RGB").quantize(
         colors=256, method=Image.Quantize.FASTOCTREE).convert("RGB")
+    fig = drawn()
+    engine, dpi = fig.get_layout_engine(), fig.dpi
     got = Image.open(io.BytesIO(style.figure_png(fig, css_px_per_inch=style.CSS_PX_PER_INCH)))
+    assert (fig.get_layout_engine(), fig.dpi) == (engine, dpi)   # the figure as it was
     assert got.size == expected.size
     assert np.array_equal(np.asarray(got.convert("RGB")), np.asarray(expected))
 

@@ -103,7 +103,7 @@ def figure_png(fig: Figure, css_px_per_inch: float | None = None,
     if bbox_inches is None:
         # the raw pixels, as Agg draws them (int(size * dpi) of them a side): the same image as
         # through an intermediate PNG, without encoding and decoding one (a fifth of the time)
-        fig.savefig(buffer, format="rgba", dpi=dpi)
+        _save_rgba_laid_out_once(fig, buffer, dpi)
         width, height = (int(side * dpi) for side in fig.get_size_inches())
         image = PILImage.frombuffer("RGBA", (width, height), buffer.getvalue(), "raw", "RGBA", 0, 1)
     else:
@@ -118,6 +118,31 @@ def figure_png(fig: Figure, css_px_per_inch: float | None = None,
     out = io.BytesIO()
     image.save(out, format="png", optimize=optimize, pnginfo=info)
     return out.getvalue()
+
+
+def _save_rgba_laid_out_once(fig: Figure, buffer: io.BytesIO, dpi: float) -> None:
+    """``fig.savefig(buffer, format="rgba", dpi=dpi)``, in 5-10% less time for a figure with a
+    layout engine (the book's are constrained).
+
+    savefig lays such a figure out by drawing all of it without output, then draws it again for
+    the pixels. Running the engine at ``dpi`` and then saving with the engine switched off lays
+    it out the same (the draw without output runs the same engine at the same dpi), and leaves
+    out the first walk over every artist. The pixels are the same: compared on every slider
+    figure of the book, wide and for phones.
+    """
+    engine = fig.get_layout_engine()
+    if engine is None or not fig.axes:   # Figure.draw runs no engine without axes either
+        fig.savefig(buffer, format="rgba", dpi=dpi)
+        return
+    original_dpi = fig.dpi
+    try:
+        fig.dpi = dpi   # as savefig sets it, so the engine measures text as it will be drawn
+        engine.execute(fig)
+        fig.set_layout_engine(None)
+        fig.savefig(buffer, format="rgba", dpi=dpi)
+    finally:
+        fig.set_layout_engine(engine)
+        fig.dpi = original_dpi
 
 
 def css_size(png: bytes) -> tuple[int, int]:
