@@ -50,7 +50,7 @@ import ipywidgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from .phone import phone_layout
+from .phone import phone_layout_png
 from .style import CSS_PX_PER_INCH, css_size, figure_png
 
 MODES = ("static", "live")
@@ -237,7 +237,7 @@ class SliderFigure:
         (:func:`~.phone.phone_layout`) into ``phone_images``.
 
         The phone image re-lays the figure already drawn rather than drawing it again at the
-        phone's width: the same bytes (compared for every slider figure of the book), 10-15%
+        phone's width: the same image (compared for every slider figure of the book), 10-15%
         less time for the pair, since the artists, and the tick marks and labels that the wide
         image's layout made, are made once. (Copying the drawn figure before re-laying it took up
         to 15 times longer: pickling contours.)"""
@@ -252,8 +252,7 @@ class SliderFigure:
             optimize = self.mode == "static" and values == self.default_values
             self.images[values] = render_png(fig, self.dpi, optimize=optimize)
             if self.mode == "static":   # the wide image is made: the figure may change now
-                self.phone_images[values] = render_png(phone_layout(fig), self.dpi,
-                                                       optimize=optimize)
+                self.phone_images[values] = phone_layout_png(fig, self.dpi, optimize=optimize)
         return self.images[values]
 
     def renditions(self, values: tuple) -> tuple[bytes, bytes | None]:
