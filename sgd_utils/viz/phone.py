@@ -91,8 +91,8 @@ def phone_layout_png(fig: Figure, css_px_per_inch: float, optimize: bool = True)
     a legend (chapters 5 and 10). The image is that of ``figure_png(phone_layout(fig))`` up to
     shifts of a pixel at most: constrained layout is iterative, and here starts from the wide
     layout rather than from a layout already run at the phone's width. Compared on 3-8
-    positions of every slider figure of chapters 1, 2, 5, 6, 9, 10 and 11 (52 images): the same
-    size and legends; 19 images identical, the others differing in at most 5% of their pixels,
+    positions of every slider figure of chapters 1, 2, 5, 6, 9, 10 and 11 (62 images): the same
+    size and legends; 31 images identical, the others differing in at most 5% of their pixels,
     at edges a pixel apart (checked by eye on the most different).
     """
     _narrow(fig, PHONE_WIDTH_IN)
