@@ -13,6 +13,7 @@ from matplotlib.contour import ContourSet  # noqa: E402
 
 from sgd_utils.descent import Trace, run  # noqa: E402
 from sgd_utils.optim import GD, SGD  # noqa: E402
+from sgd_utils.viz import style  # noqa: E402
 from sgd_utils.viz.plots import plot_contours, plot_losses, plot_trajectory  # noqa: E402
 from sgd_utils.problems import (Himmelblau, LeastSquares, LogisticRegression,  # noqa: E402
                                 Quadratic, Rosenbrock, Saddle)
@@ -157,6 +158,26 @@ def test_loss_curves_are_log_scale_gaps_with_divergence_marked(ax):
     assert len(crosses) == 1 and crosses[0].get_xdata()[0] == diverging.diverged_at
     assert crosses[0].get_ydata()[0] == diverging.loss_gaps[-1]  # its last, largest gap
     assert [text.get_text() for text in ax.get_legend().get_texts()] == ["lr 0.1", "lr 0.3"]
+
+
+@pytest.mark.parametrize("plot", [plot_losses, plot_trajectory])
+def test_a_line_keeps_its_dash_pattern_whether_or_not_an_earlier_run_diverged(plot):
+    # The book's cycle pairs each colour with a dash pattern (style.LINE_STYLES); a diverged
+    # run's cross must not take a turn of it, or the next optimizer's line changes its pattern
+    # between slider positions (chapter 5's race: Adam solid at 8 x its tuned rate, dash-dot at 1).
+    problem = Quadratic([1.0, 10.0])
+    converging = run(problem, GD([np.array([1.0, 1.0])], lr=0.1), 40)
+    diverging = run(problem, GD([np.array([1.0, 1.0])], lr=0.3), 100)
+    styles = []
+    with matplotlib.rc_context(style.BOOK_RC):
+        for first in (converging, diverging):
+            fig, ax = plt.subplots()
+            lines = [plot(trace, ax) for trace in (first, converging)]
+            lines = [line[0] if isinstance(line, list) else line for line in lines]
+            styles.append([(line.get_color(), line.get_linestyle()) for line in lines])
+            plt.close(fig)
+    assert styles[0] == styles[1]
+    assert styles[0][0][1] != styles[0][1][1]   # two lines, two patterns
 
 
 def test_loss_curve_leaves_out_zero_gaps(ax):

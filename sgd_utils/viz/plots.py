@@ -116,8 +116,10 @@ def plot_trajectory(trace, ax, *, label=None, color=None, markersize=2.5, coordi
             markerfacecolor="white", color=color, linestyle="none", label="_start", zorder=3)
     if trace.diverged_at is not None:
         finite = np.flatnonzero(np.all(np.isfinite(path), axis=1))
-        ax.plot(*path[finite[-1]], marker="x", markersize=8, color=color, label="_diverged",
-                zorder=5)
+        # linestyle given, like colour: the colour-and-dash cycle then stays where it was, and
+        # the next line's dash pattern does not depend on whether this run diverged
+        ax.plot(*path[finite[-1]], marker="x", markersize=8, color=color, linestyle="none",
+                label="_diverged", zorder=5)
     return line
 
 
@@ -153,8 +155,10 @@ def plot_losses(traces, ax, *, labels=None, colors=None):
         (line,) = ax.plot(np.arange(len(gaps)), gaps, label=label, color=color, linewidth=1.2)
         drawable = np.flatnonzero(np.isfinite(gaps))
         if trace.diverged_at is not None and drawable.size:
+            # linestyle given, like colour: the colour-and-dash cycle stays where it was (see
+            # plot_trajectory)
             ax.plot(trace.diverged_at, gaps[drawable[-1]], marker="x", markersize=8,
-                    color=line.get_color(), label="_diverged", zorder=5)
+                    color=line.get_color(), linestyle="none", label="_diverged", zorder=5)
         lines.append(line)
     ax.set_yscale("log")
     ax.set_xlabel("step")
