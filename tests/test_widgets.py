@@ -5,8 +5,10 @@ That the static figures really switch in a browser without a kernel is checked i
 
 import base64
 import functools
+import gc
 import io
 import sys
+import weakref
 
 import ipywidgets
 import numpy as np
@@ -250,6 +252,34 @@ def test_slider_figure_rejects_a_budget_that_is_not_positive(max_state_mb):
     with pytest.raises(ValueError, match=f"max_state_mb must be positive and finite, got "
                                          f"{max_state_mb}"):
         slider_figure(Recorder(), Slider("lr", [0.1, 0.2]), mode="live", max_state_mb=max_state_mb)
+
+
+class Cycle:
+    """An object in a reference cycle: only the cycle collector frees it."""
+
+    def __init__(self):
+        self.me = self
+
+
+@pytest.mark.parametrize("raises", [False, True])
+def test_the_cycle_collector_waits_for_a_live_redraw_then_frees_the_figure(raises):
+    # A full collection of a kernel's objects in the middle of a redraw delays the image; the
+    # collector is off while drawing, back on after, and the draw's garbage is then freed.
+    seen, garbage = [], []
+
+    def draw(fig, lr):
+        seen.append(gc.isenabled())
+        cycle = Cycle()
+        garbage.append(weakref.ref(cycle))
+        fig.subplots().plot([0, lr])
+        if raises and lr > 0.25:
+            raise ValueError("no figure here")
+
+    figure = slider_figure(draw, Slider("lr", [0.1, 0.2, 0.3]), mode="live")
+    assert gc.isenabled()
+    figure.controls[0].index = 2
+    assert seen[-1] is False and gc.isenabled()
+    assert garbage[-1]() is None   # collected as soon as the image went out
 
 
 def test_a_live_draw_that_raises_shows_the_error_instead_of_a_stale_image():
