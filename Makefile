@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HTML   := _build/html
 PORT   ?= 8000
 # Notebooks: the chapters, plus the executable pages of the front matter. The slowest come first
-# (executed for the book, about 165 s and 95 s of the 520 s in all), so that on two cores neither
+# (executed for the book, about 110 s and 70 s of the 400 s in all), so that on two cores neither
 # starts last and runs alone.
 SLOWEST := chapters/07_training_on_mnist.ipynb chapters/11_many_workers.ipynb
 NOTEBOOKS := $(SLOWEST) $(filter-out $(SLOWEST),$(wildcard chapters/*.ipynb) $(wildcard book/*.ipynb))
