@@ -235,13 +235,13 @@ class SliderFigure:
     def image(self, values: tuple) -> bytes:
         """PNG of the figure for the sliders' ``values`` (drawn once, then cached). In static mode
         the drawn figure is then laid out again at a phone's width
-        (:func:`~.phone.phone_layout`) into ``phone_images``.
+        (:func:`~.phone.phone_layout_png`) into ``phone_images``.
 
         The phone image re-lays the figure already drawn rather than drawing it again at the
-        phone's width: the same image (compared for every slider figure of the book), 10-15%
-        less time for the pair, since the artists, and the tick marks and labels that the wide
-        image's layout made, are made once. (Copying the drawn figure before re-laying it took up
-        to 15 times longer: pickling contours.)"""
+        phone's width: re-laid, it is the same image as drawn afresh (bytes compared for every
+        slider figure of the book), in 10-15% less time for the pair, since the artists, and the
+        tick marks and labels that the wide image's layout made, are made once. (Copying the
+        drawn figure before re-laying it took up to 15 times longer: pickling contours.)"""
         if values not in self.images:
             keywords = {s.name: v for s, v in zip(self.sliders, values)}
             fig = Figure(figsize=self.figsize, layout="constrained")
